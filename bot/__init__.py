@@ -1,0 +1,1 @@
+"""The bot service: gateway between the platforms and Rasa, web chat, console."""
