@@ -1,0 +1,1 @@
+"""Language helpers for the young people's register, shared by Rasa and the gateway."""
