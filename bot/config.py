@@ -65,6 +65,11 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.maraude_var_dir / 'maraude.db'}"
 
     @property
+    def rasa_tracker_db(self) -> Path:
+        """The SQLite file of Rasa's tracker store (Rasa writes, we erase)."""
+        return self.maraude_var_dir / "rasa" / "tracker.db"
+
+    @property
     def secret_key_file(self) -> Path:
         return self.maraude_var_dir / "secret.key"
 

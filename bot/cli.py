@@ -1,0 +1,139 @@
+"""``maraude``: set up and run the bot service.
+
+Run as ``python -m bot.cli COMMAND`` from the project root (the Makefile
+does this for you).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import typer
+import uvicorn
+from honcho.manager import Manager
+from honcho.printer import Printer
+
+from bot import logs
+from bot.config import PROJECT_ROOT, ConfigError, Settings, get_settings
+from bot.db import migrate
+from bot.identity import new_secret_key
+from bot.stack import QUIET_RASA, RASA_PYTHON, TRAIN_SCRIPT, stack_processes
+
+app = typer.Typer(help="Maraude's bot service.", no_args_is_help=True)
+db_app = typer.Typer(help="The app database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@app.command("init-secret")
+def init_secret() -> None:
+    """Generate the pseudonym key once; leave an existing one alone."""
+    settings = get_settings()
+    if settings.maraude_secret_key:
+        typer.echo("MARAUDE_SECRET_KEY is set; no key file needed.")
+        return
+    path = settings.secret_key_file
+    if path.exists():
+        typer.echo(f"Secret key present: {path}")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Created readable by its owner only: it links pseudonyms to people.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(new_secret_key() + "\n")
+    typer.echo(f"Secret key generated: {path} (keep it out of git and backed up)")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the migrations the database lacks (idempotent)."""
+    migrate.upgrade(get_settings().database_url)
+
+
+@db_app.command("revision")
+def db_revision(message: str = typer.Option(..., "-m", help="What changes.")) -> None:
+    """Autogenerate a migration from the models (for developers)."""
+    migrate.make_revision(get_settings().database_url, message)
+
+
+@app.command()
+def serve() -> None:
+    """Run the bot service (web chat, API, connectors) in the foreground."""
+    settings = get_settings()
+    logs.configure(settings.maraude_log_level)
+    settings.secret_key()  # fail now, clearly, rather than at the first message
+    uvicorn.run(
+        "bot.web.app:create_app",
+        factory=True,
+        host=settings.maraude_host,
+        port=settings.maraude_port,
+        log_config=None,
+        access_log=False,
+    )
+
+
+@app.command()
+def run() -> None:
+    """Set up what is missing, then run the whole stack until Ctrl-C."""
+    settings = get_settings()
+    init_secret()
+    typer.echo("» Database: applying migrations…")
+    migrate.upgrade(settings.database_url)
+    model = _trained_model()
+
+    manager = Manager(Printer(sys.stdout))
+    for spec in stack_processes(settings, model):
+        manager.add_process(spec.name, shlex.join(spec.argv), env=spec.env)
+    web = f"http://{settings.maraude_host}:{settings.maraude_port}/"
+    typer.echo(
+        f"» Starting Rasa (about 40 s to be ready), the action server and the bot "
+        f"service.\n» Web chat: {web}   Health: {web}healthz   Ctrl-C stops all."
+    )
+    typer.echo(f"» Connectors: {_connector_summary(settings)}")
+    manager.loop()
+    raise SystemExit(manager.returncode)
+
+
+def _trained_model() -> Path:
+    """Train when the training data changed; the path of the model to serve."""
+    typer.echo("» Rasa model: checking whether the training data changed…")
+    result = subprocess.run(
+        [str(RASA_PYTHON), str(TRAIN_SCRIPT)],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=False,
+        env={**os.environ, **QUIET_RASA, "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+    if result.returncode != 0:
+        typer.echo("Training failed; see the output above.", err=True)
+        raise SystemExit(1)
+    return Path(result.stdout.strip().splitlines()[-1])
+
+
+def _connector_summary(settings: Settings) -> str:
+    telegram = (
+        f"Telegram on ({settings.telegram_mode})"
+        if settings.telegram_bot_token
+        else "Telegram off (no TELEGRAM_BOT_TOKEN)"
+    )
+    discord = (
+        "Discord on"
+        if settings.discord_bot_token
+        else "Discord off (no DISCORD_BOT_TOKEN)"
+    )
+    return f"{telegram}; {discord}"
+
+
+def main() -> None:
+    try:
+        app()
+    except ConfigError as err:
+        typer.echo(f"Configuration error: {err}", err=True)
+        raise SystemExit(2) from err
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,401 @@
+"""The gateway: every message from a young person passes here, in order.
+
+For each inbound message it pseudonymises the sender, stores the message
+before anything else (so nothing is lost if a process dies), drops
+duplicates, answers what Rasa cannot read (stickers, voice notes), asks Rasa
+for the answers and stores them. When Rasa is unreachable it says so kindly,
+keeps the message, and a background loop processes it, in order, once Rasa
+is back, pushing the answers through the connector of the message's channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.commands import ERASE_CONVERSATION
+from bot.db.base import utcnow
+from bot.db.models import (
+    Author,
+    ChannelAddress,
+    Conversation,
+    ConversationMode,
+    Message,
+    MessageStatus,
+)
+from bot.identity import pseudonym
+from bot.messages import Button, Channel, Inbound, InboundKind, Outbound
+from bot.privacy import erase_conversation
+from bot.rasa_client import RasaClient, RasaReply, RasaUnavailableError
+from bot.texts import GatewayTexts
+
+logger = logging.getLogger(__name__)
+
+# What the NLU reads of a message. Longer messages are kept whole in the
+# transcript for the counsellor; the classifier only needs the start.
+NLU_MAX_CHARS = 1_000
+RETRY_INTERVAL_SECONDS = 2.0
+# A message still RECEIVED after this long was left by a process that stopped
+# mid-way (younger ones are being answered by their own request).
+STALE_RECEIVED_SECONDS = 30
+
+
+class DeliveryResult(StrEnum):
+    DELIVERED = "delivered"
+    BLOCKED = "blocked"  # the person blocked the bot (Telegram 403, Discord 50007)
+    FAILED = "failed"
+
+
+class ChannelSender(Protocol):
+    """What a connector offers for messages the gateway sends on its own."""
+
+    async def send(self, address: str, messages: Sequence[Outbound]) -> DeliveryResult:
+        """Deliver ``messages`` to ``address`` on the connector's platform."""
+        ...
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """An inbound message stored in the transcript."""
+
+    conversation_id: str
+    message_id: int
+
+
+class Gateway:
+    """Routes messages between the platforms and Rasa.
+
+    Args:
+        sessions: the app database's session factory.
+        rasa: client of the Rasa server.
+        secret_key: key of the pseudonyms.
+        texts: the gateway's own wording.
+        tracker_db: Rasa's SQLite tracker store, erased with a conversation.
+    """
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        rasa: RasaClient,
+        secret_key: bytes,
+        texts: GatewayTexts,
+        tracker_db: Path | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._tracker_db = tracker_db
+        self._rasa = rasa
+        self._key = secret_key
+        self._texts = texts
+        self._senders: dict[Channel, ChannelSender] = {}
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._wakeup = asyncio.Event()
+
+    def register_sender(self, channel: Channel, sender: ChannelSender) -> None:
+        """Let the gateway push messages to ``channel`` (deferred answers...)."""
+        self._senders[channel] = sender
+
+    def conversation_id(self, channel: Channel, user_id: str) -> str:
+        return pseudonym(self._key, channel, user_id)
+
+    async def receive(self, inbound: Inbound) -> list[Outbound]:
+        """Store one inbound message and return the answers to it, in order.
+
+        Returns an empty list for a duplicate (a platform re-delivering a
+        message already stored).
+        """
+        accepted = self.accept(inbound)
+        if accepted is None:
+            return []
+        async with self._locks[accepted.conversation_id]:
+            return await self._process(accepted, inbound.kind)
+
+    def accept(self, inbound: Inbound) -> Accepted | None:
+        """Store the message; None when it was already stored."""
+        conversation_id = self.conversation_id(inbound.channel, inbound.user_id)
+        with self._sessions.begin() as session:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None:
+                conversation = Conversation(
+                    id=conversation_id, channel=inbound.channel.value
+                )
+                session.add(conversation)
+            conversation.last_message_at = utcnow()
+            self._remember_address(session, conversation_id, inbound)
+        try:
+            with self._sessions.begin() as session:
+                message = Message(
+                    conversation_id=conversation_id,
+                    author=Author.YOUNG,
+                    kind=inbound.kind.value,
+                    text=inbound.text,
+                    platform_message_id=inbound.platform_message_id,
+                    status=MessageStatus.RECEIVED,
+                )
+                session.add(message)
+        except IntegrityError:
+            logger.info("Duplicate message dropped in conversation %s", conversation_id)
+            return None
+        logger.debug("Stored message %s of %s", message.id, conversation_id)
+        return Accepted(conversation_id, message.id)
+
+    def _remember_address(
+        self, session: Session, conversation_id: str, inbound: Inbound
+    ) -> None:
+        if inbound.address is None:
+            return
+        address = session.get(ChannelAddress, conversation_id)
+        if address is None:
+            session.add(
+                ChannelAddress(
+                    conversation_id=conversation_id,
+                    channel=inbound.channel.value,
+                    address=inbound.address,
+                )
+            )
+        else:
+            # Writing again means they unblocked the bot.
+            address.address = inbound.address
+            address.blocked = False
+
+    async def _process(self, accepted: Accepted, kind: InboundKind) -> list[Outbound]:
+        """Answer one stored message; the conversation's lock is held."""
+        with self._sessions.begin() as session:
+            conversation = session.get_one(Conversation, accepted.conversation_id)
+            message = session.get_one(Message, accepted.message_id)
+            if message.status != MessageStatus.RECEIVED:
+                return []  # the deferred loop got to it first
+            mode = conversation.mode
+            text = message.text or ""
+            waiting = self._has_deferred(session, accepted)
+
+        if mode == ConversationMode.HUMAN:
+            # A counsellor has the conversation: the bot stays silent.
+            self._set_status(accepted.message_id, MessageStatus.PROCESSED)
+            return []
+
+        if kind is not InboundKind.TEXT or not text.strip():
+            answers = [Outbound(self._texts.for_kind(kind))]
+            self._set_status(accepted.message_id, MessageStatus.PROCESSED)
+            return self._store_answers(accepted.conversation_id, answers)
+
+        if waiting:
+            # Earlier messages wait for Rasa: this one queues behind them.
+            self._set_status(accepted.message_id, MessageStatus.DEFERRED)
+            self._wakeup.set()
+            answer = self._texts.pick(self._texts.still_unavailable)
+            return self._store_answers(accepted.conversation_id, [Outbound(answer)])
+
+        try:
+            reply = await self._ask_rasa(accepted.conversation_id, text)
+        except RasaUnavailableError:
+            logger.warning(
+                "Rasa unreachable; message %s of %s deferred",
+                accepted.message_id,
+                accepted.conversation_id,
+            )
+            self._set_status(accepted.message_id, MessageStatus.DEFERRED)
+            self._wakeup.set()
+            answer = self._texts.pick(self._texts.rasa_unavailable)
+            return self._store_answers(accepted.conversation_id, [Outbound(answer)])
+
+        return self._conclude(accepted.conversation_id, accepted.message_id, reply)
+
+    async def _ask_rasa(self, conversation_id: str, text: str) -> RasaReply:
+        reply = await self._rasa.send(conversation_id, text[:NLU_MAX_CHARS])
+        if len(text) > NLU_MAX_CHARS:
+            reply.messages.insert(0, Outbound(self._texts.too_long))
+        return reply
+
+    def _conclude(
+        self, conversation_id: str, message_id: int, reply: RasaReply
+    ) -> list[Outbound]:
+        """Store Rasa's answers and carry out the commands its actions sent."""
+        if ERASE_CONVERSATION in reply.commands:
+            # Nothing of this turn is stored: the answers confirm the erasure.
+            erase_conversation(self._sessions, self._tracker_db, conversation_id)
+            return reply.messages
+        self._set_status(message_id, MessageStatus.PROCESSED)
+        return self._store_answers(conversation_id, reply.messages)
+
+    def _has_deferred(self, session: Session, accepted: Accepted) -> bool:
+        earlier = session.scalar(
+            select(Message.id)
+            .where(
+                Message.conversation_id == accepted.conversation_id,
+                Message.id < accepted.message_id,
+                Message.status.in_([MessageStatus.DEFERRED, MessageStatus.RECEIVED]),
+                Message.author == Author.YOUNG,
+            )
+            .limit(1)
+        )
+        return earlier is not None
+
+    def _set_status(self, message_id: int, status: MessageStatus) -> None:
+        with self._sessions.begin() as session:
+            session.get_one(Message, message_id).status = status
+
+    def _store_answers(
+        self, conversation_id: str, answers: list[Outbound]
+    ) -> list[Outbound]:
+        with self._sessions.begin() as session:
+            for answer in answers:
+                session.add(
+                    Message(
+                        conversation_id=conversation_id,
+                        author=Author.BOT,
+                        text=answer.text,
+                        buttons=[
+                            {"title": b.title, "payload": b.payload}
+                            for b in answer.buttons
+                        ],
+                        status=MessageStatus.PROCESSED,
+                    )
+                )
+        return answers
+
+    # --- Messages that wait for Rasa -------------------------------------
+
+    async def run_deferred_loop(self) -> None:
+        """Process waiting messages whenever Rasa is back; runs until cancelled.
+
+        Messages left RECEIVED by a process that stopped mid-way are picked up
+        too, so a restart loses nothing.
+        """
+        logger.info("Deferred-message loop started")
+        while True:
+            try:
+                await self.process_waiting()
+            except Exception:
+                # The loop must survive a database hiccup; the next round retries.
+                logger.exception("Deferred-message round failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), RETRY_INTERVAL_SECONDS)
+            self._wakeup.clear()
+
+    async def process_waiting(self) -> int:
+        """One round over waiting messages, oldest first; returns how many."""
+        stale = utcnow() - timedelta(seconds=STALE_RECEIVED_SECONDS)
+        with self._sessions() as session:
+            waiting = session.execute(
+                select(Message.id, Message.conversation_id, Message.kind)
+                .where(
+                    Message.author == Author.YOUNG,
+                    or_(
+                        Message.status == MessageStatus.DEFERRED,
+                        and_(
+                            Message.status == MessageStatus.RECEIVED,
+                            Message.created_at < stale,
+                        ),
+                    ),
+                )
+                .order_by(Message.id)
+            ).all()
+        if not waiting or not await self._rasa.is_up():
+            return 0
+
+        done = 0
+        for message_id, conversation_id, kind in waiting:
+            lock = self._locks[conversation_id]
+            if lock.locked():
+                continue  # its own request is answering it right now
+            async with lock:
+                if not self._still_waiting(message_id):
+                    continue
+                answers = await self._answer_waiting(conversation_id, message_id, kind)
+            if answers:
+                await self.push(conversation_id, answers)
+            done += 1
+        return done
+
+    def _still_waiting(self, message_id: int) -> bool:
+        with self._sessions() as session:
+            status = session.get_one(Message, message_id).status
+        return status in (MessageStatus.DEFERRED, MessageStatus.RECEIVED)
+
+    async def _answer_waiting(
+        self, conversation_id: str, message_id: int, kind: str
+    ) -> list[Outbound]:
+        with self._sessions() as session:
+            text = session.get_one(Message, message_id).text or ""
+            mode = session.get_one(Conversation, conversation_id).mode
+        if mode == ConversationMode.HUMAN:
+            self._set_status(message_id, MessageStatus.PROCESSED)
+            return []
+        if kind != InboundKind.TEXT or not text.strip():
+            self._set_status(message_id, MessageStatus.PROCESSED)
+            return self._store_answers(
+                conversation_id, [Outbound(self._texts.for_kind(InboundKind(kind)))]
+            )
+        try:
+            reply = await self._ask_rasa(conversation_id, text)
+        except RasaUnavailableError:
+            return []
+        return self._conclude(conversation_id, message_id, reply)
+
+    async def push(self, conversation_id: str, messages: Sequence[Outbound]) -> None:
+        """Send messages the young person did not just ask for.
+
+        The web chat has no sender: its page fetches stored messages itself.
+        """
+        with self._sessions() as session:
+            address = session.get(ChannelAddress, conversation_id)
+            if address is None or address.blocked:
+                return
+            channel, target = Channel(address.channel), address.address
+        sender = self._senders.get(channel)
+        if sender is None:
+            return
+        result = await sender.send(target, messages)
+        if result is DeliveryResult.BLOCKED:
+            logger.info("Conversation %s blocked the bot; pushes stop", conversation_id)
+            with self._sessions.begin() as session:
+                session.get_one(ChannelAddress, conversation_id).blocked = True
+        elif result is DeliveryResult.FAILED:
+            logger.warning("Push to conversation %s failed", conversation_id)
+
+    def transcript_since(
+        self, conversation_id: str, after_id: int
+    ) -> list[tuple[int, Outbound]]:
+        """Messages for the young person stored after ``after_id``, oldest first."""
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(Message)
+                .where(
+                    Message.conversation_id == conversation_id,
+                    Message.id > after_id,
+                    Message.author != Author.YOUNG,
+                )
+                .order_by(Message.id)
+            ).all()
+            return [
+                (
+                    row.id,
+                    Outbound(
+                        row.text or "",
+                        tuple(Button(b["title"], b["payload"]) for b in row.buttons),
+                    ),
+                )
+                for row in rows
+            ]
+
+    def last_message_id(self, conversation_id: str) -> int:
+        with self._sessions() as session:
+            last = session.scalar(
+                select(Message.id)
+                .where(Message.conversation_id == conversation_id)
+                .order_by(Message.id.desc())
+                .limit(1)
+            )
+        return last or 0

@@ -1,0 +1,1 @@
+"""The bot service's HTTP face: web chat, its API, health, console."""

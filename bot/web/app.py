@@ -1,0 +1,88 @@
+"""The bot service application: gateway, web chat and health, in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from bot.config import Settings, get_settings
+from bot.db import create_engine_for, session_factory
+from bot.gateway import Gateway
+from bot.rasa_client import RasaClient
+from bot.texts import load_texts
+from bot.web import health, webchat
+from bot.web.app_paths import STATIC_DIR
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application; services start in its lifespan, not here."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine_for(settings.database_url)
+        rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
+        gateway = Gateway(
+            session_factory(engine),
+            rasa,
+            settings.secret_key(),
+            load_texts(),
+            tracker_db=settings.rasa_tracker_db,
+        )
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.rasa = rasa
+        app.state.gateway = gateway
+        deferred = asyncio.create_task(gateway.run_deferred_loop())
+        logger.info(
+            "Bot service ready on http://%s:%s",
+            settings.maraude_host,
+            settings.maraude_port,
+        )
+        try:
+            yield
+        finally:
+            deferred.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await deferred
+            await rasa.close()
+            engine.dispose()
+            logger.info("Bot service stopped")
+
+    app = FastAPI(
+        title="Maraude",
+        summary="Web chat and integration API of the Maraude outreach bot.",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.add_exception_handler(RequestValidationError, _explain_invalid_request)
+    app.include_router(webchat.router)
+    app.include_router(health.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+async def _explain_invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    """A 422 whose body says, field by field, what was wrong."""
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for error in exc.errors():
+        location = ".".join(str(p) for p in error["loc"] if p != "body") or "body"
+        problems.append({"field": location, "problem": error["msg"]})
+    summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+    return JSONResponse(
+        status_code=422,
+        content={"error": f"Invalid request. {summary}", "problems": problems},
+    )

@@ -1,0 +1,73 @@
+"""The web chat page in a real browser (Debian's chromium through Playwright)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from bot.config import PROJECT_ROOT
+from tests.e2e.stack import Stack
+
+CHROMIUM = Path("/usr/bin/chromium")
+# As root in a sandbox with no network: no sandbox, no background traffic.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"width": 390, "height": 844}
+SCREENSHOTS = PROJECT_ROOT / "results" / "screenshots"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: run `make test` (it installs it)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone_page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=PHONE, locale="fr-FR")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_a_young_person_chats_on_a_phone_sized_screen(
+    stack: Stack, phone_page: Page
+) -> None:
+    page = phone_page
+    page.goto(stack.base_url)
+
+    bot_lines = page.locator(".msg--bot")
+    expect(bot_lines.first).to_contain_text("Maraude", timeout=60_000)
+    expect(page.locator(".choice").first).to_be_visible()
+
+    page.fill("#text", "t'es un bot ?")
+    page.keyboard.press("Enter")
+    expect(page.locator(".msg--me").last).to_have_text("t'es un bot ?")
+    expect(bot_lines.last).to_contain_text("je suis un bot", timeout=60_000)
+
+    page.get_by_role("button", name="C'est gratuit ?").click()
+    expect(page.locator(".msg--me").last).to_have_text("C'est gratuit ?")
+    expect(bot_lines.last).to_contain_text("gratuit", timeout=60_000)
+
+    # Nothing overflows sideways on a phone.
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "webchat-phone.png"))
