@@ -1,0 +1,1 @@
+"""Fake Telegram and Discord servers that the real client libraries talk to."""
