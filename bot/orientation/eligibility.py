@@ -248,7 +248,7 @@ def load_schemes(path: Path | None = None) -> SchemesFile:
         )
         raise SchemesError(
             f"{source} has {err.error_count()} problem(s): {problems}. Fix them "
-            "and restart; the previous table stays in use until then."
+            "and load the table again; nothing was taken from this file."
         ) from err
     logger.info("Schemes table loaded: %d schemes", len(table.schemes))
     return table
