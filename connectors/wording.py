@@ -21,6 +21,9 @@ class ConnectorTexts:
     answering_here: str
     private_closed: str
     greeting_text: str
+    not_received: str
+    command_help: str
+    command_message_help: str
 
     def redirect(self, link: str | None) -> str:
         """The public redirection to a private chat, with a link if known."""
