@@ -57,14 +57,17 @@ def test_a_young_person_chats_on_a_phone_sized_screen(
     expect(bot_lines.first).to_contain_text("Maraude", timeout=60_000)
     expect(page.locator(".choice").first).to_be_visible()
 
+    page.get_by_role("button", name="Tu sers à quoi ?").click()
+    expect(page.locator(".msg--me").last).to_have_text("Tu sers à quoi ?")
+    expect(bot_lines.last).to_contain_text("Mission Locale", timeout=60_000)
+
+    page.get_by_role("button", name="C'est gratuit ?").click()
+    expect(bot_lines.last).to_contain_text("gratuit", timeout=60_000)
+
     page.fill("#text", "t'es un bot ?")
     page.keyboard.press("Enter")
     expect(page.locator(".msg--me").last).to_have_text("t'es un bot ?")
     expect(bot_lines.last).to_contain_text("je suis un bot", timeout=60_000)
-
-    page.get_by_role("button", name="C'est gratuit ?").click()
-    expect(page.locator(".msg--me").last).to_have_text("C'est gratuit ?")
-    expect(bot_lines.last).to_contain_text("gratuit", timeout=60_000)
 
     # Nothing overflows sideways on a phone.
     width = page.evaluate("document.documentElement.scrollWidth")

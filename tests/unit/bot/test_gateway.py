@@ -75,9 +75,7 @@ def rasa() -> FakeRasa:
 
 
 @pytest.fixture
-def gateway(
-    sessions: sessionmaker[Session], rasa: FakeRasa, tmp_path: Path
-) -> Gateway:
+def gateway(sessions: sessionmaker[Session], rasa: FakeRasa, tmp_path: Path) -> Gateway:
     client = RasaClient(
         "http://rasa.test", timeout=5, transport=httpx.MockTransport(rasa.handler)
     )
