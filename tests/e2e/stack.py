@@ -117,8 +117,9 @@ class Stack:
         while time.monotonic() < deadline:
             for name, process in self.processes.items():
                 if process.poll() is not None:
+                    tail = self.log_tail(name)
                     raise RuntimeError(
-                        f"{name} exited with {process.returncode}:\n{self.log_tail(name)}"
+                        f"{name} exited with {process.returncode}:\n{tail}"
                     )
             try:
                 if httpx.get(f"{self.base_url}/healthz", timeout=5).status_code == 200:

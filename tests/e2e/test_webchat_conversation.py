@@ -6,8 +6,8 @@ import sqlite3
 
 import httpx
 
-from bot.messages import Channel
 from bot.identity import pseudonym
+from bot.messages import Channel
 from tests.e2e.conftest import WebchatUser
 from tests.e2e.stack import Stack
 
