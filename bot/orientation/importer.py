@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.db.base import Base, utcnow
-from bot.orientation.errors import ImportAbortedError, OrientationError
+from bot.orientation.errors import ImportAbortedError, OrientationError, SourceError
 from bot.orientation.models import (
     Commune,
     Coverage,
@@ -30,11 +30,18 @@ from bot.orientation.models import (
     ImportStatus,
     MissionLocale,
 )
+from bot.orientation.source_communes import (
+    add_missing_departments,
+    read_communes,
+    read_coordinates,
+    read_departments,
+)
+from bot.orientation.source_missions_locales import read_coverage, read_referential
 from bot.orientation.sources import (
     ParsedSources,
     ProgressCallback,
     SourceFiles,
-    read_sources,
+    no_progress,
 )
 
 logger = logging.getLogger(__name__)
@@ -135,6 +142,37 @@ def run_import(
         notes=parsed.notes.as_dict(),
         seconds=seconds,
     )
+
+
+def read_sources(
+    files: SourceFiles, progress: ProgressCallback | None = None
+) -> ParsedSources:
+    """Read and validate every file of an import.
+
+    Raises:
+        SourceError: when a file cannot be read or lacks what is required.
+    """
+    report = progress or no_progress
+    parsed = ParsedSources()
+    parsed.departments = read_departments(files.departments, parsed)
+    read_communes(files.communes, parsed, report)
+    if not parsed.communes:
+        raise SourceError(
+            f"Expected communes in {files.communes}, got none that validate. "
+            "Is it the communes.json of @etalab/decoupage-administratif?"
+        )
+    add_missing_departments(parsed)
+    if files.coordinates is None:
+        logger.warning("No france_cities*.csv found: communes get no coordinates")
+    else:
+        read_coordinates(files.coordinates, parsed, report)
+    referential = read_referential(files.referential, parsed, report)
+    if files.coverage is None:
+        logger.warning("No coverage map found: Missions Locales by department only")
+        parsed.missions_locales = list(referential.values())
+    else:
+        read_coverage(files.coverage, referential, parsed, report)
+    return parsed
 
 
 def current_counts(engine: Engine) -> dict[str, int]:

@@ -28,7 +28,7 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from rapidfuzz import fuzz, process
@@ -37,12 +37,19 @@ from sqlalchemy.orm import Session
 
 from bot.orientation.errors import DataNotLoadedError
 from bot.orientation.models import Commune, CommuneKind, Department, FormerCommune
-from bot.orientation.text import compact, fold, normalize_name, without_article
+from bot.orientation.text import compact, normalize_name, without_article
+from bot.orientation.typed_text import (
+    GENERIC_WORDS,
+    NOT_PLACES,
+    TypedPlace,
+    department_of_postal_code,
+    read_typed_place,
+    strip_fillers,
+)
 
 logger = logging.getLogger(__name__)
 
 MAX_CANDIDATES = 5  # buttons offered at once; more would not fit on a phone
-MAX_QUERY_CHARS = 120  # longer input is a sentence, not a place
 # An exact homonym outranks a partial match of up to this many times its size.
 EXACT_NAME_BOOST = 10
 # Fuzzy matching (rapidfuzz ratio, 0-100).
@@ -60,42 +67,8 @@ FUZZY_LENGTH_FACTOR = 1.5
 POSTAL_NAME_CUTOFF = 75  # a name typed with a postal code, checked against it
 NGRAM_MIN_CHARS = 4
 
-ARRONDISSEMENT_IN_NAME = re.compile(r"\b(\d{1,2})(?:er|e)\b", re.IGNORECASE)
-POSTAL_CODE_TOKEN = re.compile(r"^\d{5}$")
-SPLIT_POSTAL_CODE = re.compile(r"\b(\d{2}) (\d{3})\b")
-ORDINAL_TOKEN = re.compile(r"^(\d{1,2})(?:e|er|ere|eme|em|ieme|me|ème)$")
-NUMBER_TOKEN = re.compile(r"^\d{1,3}$")
-CORSICA_DEPARTMENTS = frozenset({"2a", "2b"})
 
-ORDINAL_SUFFIXES = frozenset({"e", "er", "ere", "eme", "em", "ieme", "me"})
-ARRONDISSEMENT_WORDS = frozenset(
-    {"arrondissement", "arrondissements", "arr", "arrt", "arrdt", "ardt", "arrond"}
-)
-# Words that come before a place in a sentence ("j'habite sur lille").
-LEADING_FILLERS = frozenset(
-    {
-        "j", "je", "jhabite", "habite", "habites", "habitons", "vis", "vit",
-        "suis", "sui", "jsuis", "jsui", "chui", "chuis", "reste", "moi", "perso",
-        "c", "cest", "est", "ca", "a", "au", "aux", "en", "sur", "dans", "vers",
-        "pres", "proche", "cote", "de", "du", "des", "d", "chez", "ici", "ville",
-        "commune", "village", "quartier", "ma", "mon", "slt", "salut", "bonjour",
-        "bjr", "wesh", "yo", "hey", "alors", "euh", "bah", "ben", "bon", "ok",
-        "oui", "ouais", "mais", "et", "donc", "loin", "banlieue", "ai",
-        "secteur", "region", "coin", "originaire", "viens", "vient", "bled",
-    }
-)  # fmt: skip
-TRAILING_FILLERS = frozenset(
-    {
-        "mdr", "lol", "ptdr", "stp", "svp", "merci", "frr", "frero", "frere",
-        "wesh", "voila", "quoi", "hein", "jsp", "tkt", "la", "ici", "centre",
-        "ville", "wallah", "sah", "bro", "gros", "city", "mec",
-    }
-)  # fmt: skip
-# Words too common to be a place on their own.
-GENERIC_WORDS = frozenset(
-    {"saint", "sainte", "le", "la", "les", "l", "sur", "sous", "en", "de", "mont"}
-)
-NOT_PLACES = LEADING_FILLERS | TRAILING_FILLERS | GENERIC_WORDS
+ARRONDISSEMENT_IN_NAME = re.compile(r"\b(\d{1,2})(?:er|e)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -186,17 +159,6 @@ class NotFound:
 Resolution = Found | Ambiguous | NotFound
 
 
-@dataclass
-class _Query:
-    """What the folded text holds, sorted by kind of token."""
-
-    words: list[str] = field(default_factory=list)
-    postal_codes: list[str] = field(default_factory=list)
-    numbers: list[str] = field(default_factory=list)
-    arrondissement: int | None = None
-    departments: list[str] = field(default_factory=list)
-
-
 # A stage maps a name to candidate codes with how each was matched.
 _Matches = dict[str, MatchKind]
 
@@ -283,80 +245,42 @@ class PlaceIndex:
         Args:
             text: what the young person typed, as is.
         """
-        query = self._parse(text)
-        if query.postal_codes:
-            return self._by_postal_code(query)
-        if not query.words:
-            departments = query.departments + [
-                n for n in query.numbers if n in self._department_codes
+        typed = read_typed_place(text, self._department_codes)
+        if typed.postal_codes:
+            return self._by_postal_code(typed)
+        if not typed.words:
+            departments = typed.departments + [
+                n for n in typed.numbers if n in self._department_codes
             ]
             if departments:
                 return NotFound(NotFoundReason.DEPARTMENT_ONLY, departments[0])
-            if not query.numbers and query.arrondissement is None:
+            if not typed.numbers and typed.arrondissement is None:
                 return NotFound(NotFoundReason.EMPTY)
             return NotFound(NotFoundReason.NO_MATCH)
-        return self._by_name(query)
-
-    # --- parsing ------------------------------------------------------------
-
-    def _parse(self, text: str) -> _Query:
-        folded = fold(text[:MAX_QUERY_CHARS])
-        folded = SPLIT_POSTAL_CODE.sub(self._join_postal_code, folded)
-        tokens = normalize_name(folded).split()
-        query = _Query()
-        index = 0
-        while index < len(tokens):
-            token = tokens[index]
-            following = tokens[index + 1] if index + 1 < len(tokens) else ""
-            ordinal = ORDINAL_TOKEN.match(token)
-            if POSTAL_CODE_TOKEN.match(token):
-                query.postal_codes.append(token)
-            elif ordinal:
-                query.arrondissement = int(ordinal[1])
-            elif token.isdigit() and following in ORDINAL_SUFFIXES:
-                query.arrondissement = int(token)
-                index += 1
-            elif NUMBER_TOKEN.match(token):
-                # A department or an arrondissement: _read_numbers decides.
-                query.numbers.append(token)
-            elif token in CORSICA_DEPARTMENTS:
-                query.departments.append(token.upper())
-            elif token not in ARRONDISSEMENT_WORDS:
-                query.words.append(token)
-            elif query.numbers and query.arrondissement is None:
-                # "3 arrondissement": the number before the word is the rank.
-                query.arrondissement = int(query.numbers[-1])
-            index += 1
-        return query
-
-    def _join_postal_code(self, match: re.Match[str]) -> str:
-        # "59 100" is a postal code when 59 is a department.
-        if match[1] in self._department_codes:
-            return match[1] + match[2]
-        return match[0]
+        return self._by_name(typed)
 
     # --- postal codes ---------------------------------------------------------
 
-    def _by_postal_code(self, query: _Query) -> Resolution:
+    def _by_postal_code(self, typed: TypedPlace) -> Resolution:
         codes: list[str] = []
-        for postal_code in query.postal_codes:
+        for postal_code in typed.postal_codes:
             codes.extend(c for c in self._postal.get(postal_code, []) if c not in codes)
         if not codes:
-            department = _department_of_postal_code(query.postal_codes[0])
+            department = department_of_postal_code(typed.postal_codes[0])
             known = department if department in self._department_codes else None
-            if query.words:
-                query.departments.extend([known] if known else [])
-                return self._by_name(query)
+            if typed.words:
+                typed.departments.extend([known] if known else [])
+                return self._by_name(typed)
             return NotFound(NotFoundReason.UNKNOWN_POSTAL_CODE, known)
 
         places = _prefer_arrondissements([self._places[c] for c in codes])
-        if query.words:
-            named = self._filter_by_name(places, " ".join(query.words))
+        if typed.words:
+            named = self._filter_by_name(places, " ".join(typed.words))
             if len(named) == 1:
                 return Found(named[0], MatchKind.POSTAL_CODE)
             if named:
                 return _ambiguous(named, AmbiguityReason.POSTAL_CODE)
-            by_name = self._by_name(query)
+            by_name = self._by_name(typed)
             if isinstance(by_name, Found):
                 return _ambiguous(
                     [by_name.place, *places], AmbiguityReason.CONFLICT, rank=False
@@ -367,7 +291,7 @@ class PlaceIndex:
 
     def _filter_by_name(self, places: list[Place], name: str) -> list[Place]:
         """The places whose name (or their city's) is close to ``name``."""
-        wanted = _strip_fillers(name.split())
+        wanted = strip_fillers(name.split())
         kept = []
         for place in places:
             names = [normalize_name(place.name)]
@@ -381,22 +305,22 @@ class PlaceIndex:
 
     # --- names ----------------------------------------------------------------
 
-    def _by_name(self, query: _Query) -> Resolution:
-        full = " ".join(query.words)
-        name = _strip_fillers(query.words)
+    def _by_name(self, typed: TypedPlace) -> Resolution:
+        full = " ".join(typed.words)
+        name = strip_fillers(typed.words)
         if name in GENERIC_WORDS:
             return NotFound(NotFoundReason.NO_MATCH)
         exact = self._exact(full) or self._exact(name)
-        self._read_numbers(query, exact)
+        self._read_numbers(typed, exact)
 
         # The first stage with a match in the department typed (if any) wins.
         first: _Matches | None = None
         stages: list[Callable[[], _Matches | _Scores]] = [
             lambda: exact,
-            lambda: self._with_department_suffix(name, query),
+            lambda: self._with_department_suffix(name, typed),
             lambda: self._prefix(name),
             # Spelling is searched all over France only when no name matched.
-            lambda: self._fuzzy(name, query.departments, widen=first is None),
+            lambda: self._fuzzy(name, typed.departments, widen=first is None),
             lambda: self._ngrams(name),
         ]
         if not exact and name in self._department_names:
@@ -409,26 +333,26 @@ class PlaceIndex:
             if not matches:
                 continue
             if isinstance(matches, _Scores):
-                return self._decide_spelling(matches, query)
+                return self._decide_spelling(matches, typed)
             first = first or matches
-            kept = self._in_departments(matches, query.departments)
+            kept = self._in_departments(matches, typed.departments)
             if kept:
-                return self._decide(kept, query, name)
+                return self._decide(kept, typed, name)
 
         if first is not None:
             # The department typed matches none of the names: trust the name.
-            return self._decide(first, query, name)
+            return self._decide(first, typed, name)
         return NotFound(NotFoundReason.NO_MATCH)
 
-    def _read_numbers(self, query: _Query, exact: _Matches) -> None:
+    def _read_numbers(self, typed: TypedPlace, exact: _Matches) -> None:
         """Bare numbers: an arrondissement of the city named, else a department."""
         cities = [self._arrondissements[c] for c in exact if c in self._arrondissements]
-        for number in query.numbers:
+        for number in typed.numbers:
             rank = int(number)
-            if query.arrondissement is None and any(rank in c for c in cities):
-                query.arrondissement = rank
+            if typed.arrondissement is None and any(rank in c for c in cities):
+                typed.arrondissement = rank
             elif number in self._department_codes:
-                query.departments.append(number)
+                typed.departments.append(number)
 
     def _exact(self, name: str) -> _Matches:
         if not name:
@@ -438,7 +362,7 @@ class PlaceIndex:
             found.setdefault(code, MatchKind.NAME)
         return found
 
-    def _with_department_suffix(self, name: str, query: _Query) -> _Matches:
+    def _with_department_suffix(self, name: str, typed: TypedPlace) -> _Matches:
         """ "saint denis seine saint denis": a name, then its department."""
         tokens = name.split()
         for size in (3, 2, 1):
@@ -449,7 +373,7 @@ class PlaceIndex:
                 continue
             found = self._exact(" ".join(tokens[:-size]))
             if found:
-                query.departments.append(department)
+                typed.departments.append(department)
                 return found
         return {}
 
@@ -549,17 +473,17 @@ class PlaceIndex:
             if self._places[code].department_code in departments
         }
 
-    def _decide(self, matches: _Matches, query: _Query, name: str) -> Resolution:
+    def _decide(self, matches: _Matches, typed: TypedPlace, name: str) -> Resolution:
         places = _collapse_arrondissements([self._places[c] for c in matches])
         if len(places) == 1:
             place = places[0]
-            arrondissement = self._arrondissement(place, query)
+            arrondissement = self._arrondissement(place, typed)
             if arrondissement is not None:
                 return Found(arrondissement, MatchKind.ARRONDISSEMENT)
             return Found(place, matches.get(place.code, MatchKind.NAME))
 
         exact = {c for c, kind in matches.items() if kind != MatchKind.PARTIAL_NAME}
-        if exact and not query.departments:
+        if exact and not typed.departments:
             # Several exact homonyms: offer the bigger partial matches too
             # ("villeneuve" → Villeneuve-d'Ascq), the exact ones boosted.
             extra = self._prefix(name, current_only=True)
@@ -574,27 +498,27 @@ class PlaceIndex:
         places.sort(key=weight, reverse=True)
         return _ambiguous(places, AmbiguityReason.SAME_NAME, rank=False)
 
-    def _decide_spelling(self, scores: _Scores, query: _Query) -> Resolution:
+    def _decide_spelling(self, scores: _Scores, typed: TypedPlace) -> Resolution:
         places = _collapse_arrondissements([self._places[c] for c in scores])
         places.sort(key=lambda p: (-scores.get(p.code, 0.0), -p.population))
         best = scores.get(places[0].code, 0.0)
         second = scores.get(places[1].code, 0.0) if len(places) > 1 else 0.0
         alone = len(places) == 1
         if alone or (best >= FUZZY_SURE and best - second >= FUZZY_MARGIN):
-            arrondissement = self._arrondissement(places[0], query)
+            arrondissement = self._arrondissement(places[0], typed)
             if arrondissement is not None:
                 return Found(arrondissement, MatchKind.ARRONDISSEMENT)
             return Found(places[0], MatchKind.SPELLING)
         return _ambiguous(places, AmbiguityReason.SPELLING, rank=False)
 
-    def _arrondissement(self, place: Place, query: _Query) -> Place | None:
+    def _arrondissement(self, place: Place, typed: TypedPlace) -> Place | None:
         """The arrondissement of a city asked for by its rank, if any."""
         numbers = self._arrondissements.get(place.code)
         if not numbers:
             return None
-        wanted = query.arrondissement
+        wanted = typed.arrondissement
         if wanted is None:
-            for number in query.numbers:
+            for number in typed.numbers:
                 if int(number) in numbers:
                     wanted = int(number)
                     break
@@ -636,22 +560,6 @@ def _pools(
     for key in keys:
         grouped[pool_of(key)].append(key)
     return {pool: _LengthBuckets(members) for pool, members in grouped.items()}
-
-
-def _strip_fillers(words: list[str]) -> str:
-    tokens = list(words)
-    while len(tokens) > 1 and tokens[0] in LEADING_FILLERS:
-        tokens.pop(0)
-    while len(tokens) > 1 and tokens[-1] in TRAILING_FILLERS:
-        tokens.pop()
-    return " ".join(tokens)
-
-
-def _department_of_postal_code(postal_code: str) -> str:
-    # Overseas postal codes start with the three-digit department (974xx).
-    if postal_code.startswith("97"):
-        return postal_code[:3]
-    return postal_code[:2]
 
 
 def _prefer_arrondissements(places: list[Place]) -> list[Place]:
