@@ -66,6 +66,7 @@ FUZZY_MAX_WORDS = 5  # longer text is a sentence: only its words are looked up
 FUZZY_LENGTH_FACTOR = 1.5
 POSTAL_NAME_CUTOFF = 75  # a name typed with a postal code, checked against it
 NGRAM_MIN_CHARS = 4
+SAINT_PREFIXES = ("saint ", "sainte ", "saints ", "saintes ")
 
 
 ARRONDISSEMENT_IN_NAME = re.compile(r"\b(\d{1,2})(?:er|e)\b", re.IGNORECASE)
@@ -217,7 +218,12 @@ class PlaceIndex:
         # typed, then the second (a typo on the first letter), then those of a
         # department. Scoring all 37,000 names would take ten times longer.
         self._by_first = _pools(self._names, lambda key: key[:1])
-        self._by_second = _pools(self._names, lambda key: key[1:2])
+        # A typo on the S of "saint" is rare, and the 7,000 saint names would
+        # make the second-letter pool of "a" four times bigger.
+        self._by_second = _pools(
+            (key for key in self._names if not key.startswith(SAINT_PREFIXES)),
+            lambda key: key[1:2],
+        )
         by_department: dict[str, list[str]] = defaultdict(list)
         for key, matches in self._names.items():
             for department in {self._places[c].department_code for c in matches}:
