@@ -31,6 +31,9 @@ $APP/ruff format --check .
 step "Types (mypy)"
 $APP/mypy
 
+step "Rasa components in the Rasa environment (pytest tests/rasa_env)"
+$RASA/python -m pytest -c tests/rasa_env/pytest.ini tests/rasa_env -q
+
 step "Rasa training data (rasa data validate)"
 quietly validate $RASA/rasa data validate --fail-on-warnings --config config.yml \
     --domain domain --data data/nlu data/rules data/stories
