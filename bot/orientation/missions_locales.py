@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.orientation.models import Commune, Coverage, MissionLocale
 from bot.orientation.places import Place
+from bot.orientation.text import fold
 
 logger = logging.getLogger(__name__)
 
@@ -51,16 +52,18 @@ STREET_TYPES = {
     "res": "résidence",
 }
 MIN_USUAL_NAME_WORDS = 2
+UNINFORMATIVE_WORDS = frozenset({"mission", "locale", "ml", "siege", "jeunes"})
 STREET_WORDS = frozenset(STREET_TYPES.values())
 # Written in lower case inside a name ("Rue de la Caravelle").
 SMALL_WORDS = frozenset(
     {"de", "du", "des", "la", "le", "les", "l", "d", "et", "sur", "sous", "en"}
     | {"aux", "au", "à", "lès", "lez"}
 )
-NAME_PREFIXES = (
-    (re.compile(r"^MLJ\b", re.IGNORECASE), "Mission Locale Jeunes"),
-    (re.compile(r"^MLI\b", re.IGNORECASE), "Mission Locale Intercommunale"),
-    (re.compile(r"^ML\b", re.IGNORECASE), "Mission Locale"),
+# Acronyms in names, spelled out wherever they stand ("Espace 2M - ML Roanne").
+NAME_ACRONYMS = (
+    (re.compile(r"\bMLJ\b", re.IGNORECASE), "Mission Locale Jeunes"),
+    (re.compile(r"\bMLI\b", re.IGNORECASE), "Mission Locale Intercommunale"),
+    (re.compile(r"\bML\b", re.IGNORECASE), "Mission Locale"),
 )
 DEPARTMENT_PREFIX = re.compile(r"^\s*(?:2[AB]|\d{2,3})\s*[-–]\s*")
 CITY_ARRONDISSEMENT = re.compile(
@@ -167,7 +170,6 @@ class MissionLocaleDirectory:
         if ids:
             return self._answer(Certainty.SEVERAL, ids, place)
 
-        logger.debug("No coverage for %s; listing its department", place.code)
         department = self._by_department.get(place.department_code, [])
         certainty = Certainty.DEPARTMENT if department else Certainty.UNKNOWN
         return MissionLocaleAnswer(
@@ -208,14 +210,20 @@ def display_name(official_name: str, usual_name: str | None = None) -> str:
     'Mission Locale Roubaix'
     """
     usual = DEPARTMENT_PREFIX.sub("", (usual_name or "").strip())
-    # One-word usual names are acronyms ("MLP") that tell a young person nothing.
-    name = usual if len(usual.split()) >= MIN_USUAL_NAME_WORDS else official_name
+    name = usual if _informative(usual) else official_name
     name = DEPARTMENT_PREFIX.sub("", name)
     if name.isupper() or name.islower():
         name = _title(name.strip(), keep=frozenset())
-    for pattern, words in NAME_PREFIXES:
-        name = pattern.sub(words, name.strip(), count=1)
+    for pattern, words in NAME_ACRONYMS:
+        name = pattern.sub(words, name.strip())
     return name
+
+
+def _informative(usual_name: str) -> bool:
+    """False for acronyms ("MLP") and bare labels ("Mission Locale (siège)")."""
+    words = fold(usual_name).split()
+    telling = [word for word in words if word not in UNINFORMATIVE_WORDS]
+    return len(words) >= MIN_USUAL_NAME_WORDS and bool(telling)
 
 
 def readable_address(address: str) -> str:

@@ -176,6 +176,8 @@ def test_a_mission_locale_without_address_has_no_map_link() -> None:
         ("59-ML ROUBAIX", "MISSION LOCALE ROUBAIX", "Mission Locale Roubaix"),
         ("59-ML LILLE", "LILLE AVENIRS", "Lille Avenirs"),
         ("75-ML PARIS 19", "MLP", "Mission Locale Paris 19"),
+        ("35-ML RENNES", "Mission Locale (siège)", "Mission Locale Rennes"),
+        ("42-ML ROANNE", "ESPACE 2M - ML ROANNE", "Espace 2M - Mission Locale Roanne"),
         ("69–ML RILLIEUX LA PAPE", None, "Mission Locale Rillieux la Pape"),
         ("2A-ML AJACCIO", "MISSION LOCALE D'AJACCIO", "Mission Locale d'Ajaccio"),
         (
