@@ -23,7 +23,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from bot.config import PROJECT_ROOT, get_settings
+from bot.config import PROJECT_ROOT, ConfigError, get_settings
 from bot.db.engine import create_engine_for
 from bot.db.migrate import upgrade
 from bot.orientation.errors import OrientationError
@@ -70,8 +70,8 @@ def import_data(
     logging.basicConfig(
         level=logging.WARNING, handlers=[RichHandler(console=console)], force=True
     )
-    url = database_url or get_settings().database_url
     try:
+        url = database_url or get_settings().database_url
         files = SourceFiles.discover(source, coverage)
         if migrate:
             upgrade(url, "heads")
@@ -79,7 +79,7 @@ def import_data(
         with _progress_bar() as bar:
             report = run_import(engine, files, progress=bar.update)
         engine.dispose()
-    except OrientationError as err:
+    except (OrientationError, ConfigError) as err:
         console.print(f"[red]Import failed:[/red] {err}")
         raise typer.Exit(code=1) from err
     _print_report(report)

@@ -119,8 +119,9 @@ def run_import(
             raise
         raise ImportAbortedError(
             f"Writing the orientation data failed ({err.__class__.__name__}); "
-            "nothing was changed. Check that the database is migrated "
-            "(`maraude db upgrade`) and reachable, then run the import again."
+            "nothing was changed. Check that the database is reachable and "
+            "migrated (the import command migrates it unless --no-migrate), "
+            "then run the import again."
         ) from err
 
     seconds = time.perf_counter() - clock
