@@ -312,7 +312,6 @@ SHORTHAND: dict[str, str] = {
     "ptêtre": "peut être",
     "tt": "tout",
     "tte": "toute",
-    "ts": "tous",
     "tlm": "tout le monde",
     "pr": "pour",
     "ds": "dans",

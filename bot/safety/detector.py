@@ -1,0 +1,737 @@
+"""The crisis detector: rules first, a prototype scorer behind them.
+
+It runs on every inbound message in the gateway, whatever the conversation is
+doing and even while Rasa is down, so it is pure Python with its data in YAML
+beside it, and it never raises on a string.
+
+How a message is read:
+
+1. It is cut into clauses (sentence punctuation, "mais", "sauf que") so that a
+   negation or a joke in one clause does not reach the next.
+2. Each clause goes through :func:`nlu.normalize.normalize` (SMS forms, slang,
+   emoji to words, no accents), then danger words with typos are corrected
+   against a small lexicon with rapidfuzz ("suissider" -> "suicider"), and
+   elisions get a space ("j' ai") so that patterns see one word per token.
+3. Idioms that borrow danger words are blanked out first: being already dead
+   or killed ("je me suis fait tuer", "je suis mort", "💀"), threats that are
+   feared scoldings ("mon pere va me tuer quand il verra mes notes", unless the
+   message says it is a real threat), games ("il m'a tabasse a fifa"),
+   "a la rue en maths", a camping night under the stars...
+4. Signals (``patterns.yml``) are matched. Each knows its category and
+   severity, whether a negation cancels it ("je veux pas mourir", but not
+   "j'ai plus envie de vivre", which is its own signal), whose subject it
+   needs ("je vais me tuer" is not "ma mere va me tuer"), whether a laugh or
+   gaming talk in the clause cancels it, and whether the person named as the
+   author routes it (a father -> 119, a boyfriend -> 3919, a stranger -> 17).
+5. A nearest-prototype scorer (:mod:`bot.safety.scorer`, trained at first use
+   from ``prototypes.yml``, a file written apart from the test set) adds a
+   medium signal when a clause is much closer to a danger sentence than to
+   any harmless look-alike. It catches paraphrases that no rule spells out,
+   and stays quiet in clauses that joke, talk games, or were negated.
+6. Message-wide cues raise severities (a time or a plan with suicidal talk,
+   a weapon or "he is here" with violence, repetition with harassment).
+
+The rules are tuned for recall: a doubt raises a medium alert that a
+counsellor sees, rather than silence. The detector never keeps or logs the
+text; an :class:`~bot.safety.assessment.Assessment` carries signal names only.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+from rapidfuzz import fuzz, process
+
+from bot.safety.assessment import Assessment, DangerCategory, Severity
+from bot.safety.scorer import PrototypeScorer
+from nlu.normalize import normalize
+
+logger = logging.getLogger(__name__)
+
+PATTERNS_FILE = "patterns.yml"
+PROTOTYPES_FILE = "prototypes.yml"
+
+# Sentence ends, and the words that open a new clause.
+_SENTENCE_RE = re.compile(r"[.!?;…\n\r]+")
+_CLAUSE_RE = re.compile(r"\b(?:mais|sauf que|par contre|cependant)\b")
+_ELISION_RE = re.compile(r"\b(j|m|t|l|d|s|n|c|qu|jusqu|lorsqu|puisqu)'(?=\w)")
+_MACRO_RE = re.compile(r"@(\w+)")
+_BLANK = " _ "
+# Words before "je" that make it the subject of a relative clause
+# ("le mec avec qui je suis"), not of the danger verb.
+_RELATIVE_WORDS = frozenset({"qui", "dont"})
+# Second words of two-word nouns ("beau pere") for subject detection.
+_COMPOUND_TAILS = frozenset({"pere", "mere", "frere", "soeur", "ami", "amie"})
+# "pas mal" after a verb means "quite a lot", not a negation.
+_FORWARD_NEGATORS = frozenset({"pas", "jamais"})
+_TYPO_CACHE_SIZE = 8192
+# Words that sound exactly like a danger word are corrected from this length.
+PHONETIC_MIN_LENGTH = 5
+_SCORER_SIGNAL_PREFIX = "scorer."
+# Shorter clauses share too few letters with anything to be scored fairly
+# ("pas envie" is not a suicide sentence); the rules still read them.
+MIN_SCORED_WORDS = 4
+
+Subject = Literal["any", "first", "other"]
+
+
+class SafetyDataError(Exception):
+    """A data file of the detector is missing a field or has a bad pattern."""
+
+
+@dataclass(frozen=True)
+class _Signal:
+    name: str
+    category: DangerCategory
+    severity: Severity
+    patterns: tuple[re.Pattern[str], ...]
+    negatable: bool = False
+    subject: Subject = "any"
+    resolve: frozenset[DangerCategory] = frozenset()
+    only_if: DangerCategory | None = None
+    if_minor: DangerCategory | None = None
+    if_adult: DangerCategory | None = None
+    not_if: re.Pattern[str] | None = None
+    joke: bool = False
+    game: bool = False
+
+
+@dataclass(frozen=True)
+class _Neutraliser:
+    name: str
+    patterns: tuple[re.Pattern[str], ...]
+    unless: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
+class _Escalator:
+    name: str
+    categories: frozenset[DangerCategory]
+    lowest: Severity
+    target: Severity
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class _ScorerSettings:
+    min_similarity: float
+    min_margin: float
+    anchors: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class _Hit:
+    category: DangerCategory
+    severity: Severity
+    signal: str
+
+
+@dataclass
+class _Clause:
+    """One clause in the detector's form, with what is computed about it."""
+
+    text: str
+    joking: bool
+    gaming: bool
+    negated_hit: bool = False
+    perpetrators: list[tuple[int, DangerCategory]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Everything ``patterns.yml`` says, compiled."""
+
+    signals: tuple[_Signal, ...]
+    neutralisers: tuple[_Neutraliser, ...]
+    escalators: tuple[_Escalator, ...]
+    perpetrators: tuple[tuple[DangerCategory, re.Pattern[str]], ...]
+    joke: re.Pattern[str]
+    game: re.Pattern[str]
+    negators: frozenset[str]
+    breakers: frozenset[str]
+    window: int
+    first_person: frozenset[str]
+    other_person: frozenset[str]
+    determiners: frozenset[str]
+    verbs: frozenset[str]
+    typo_lexicon: tuple[str, ...]
+    typo_keep: frozenset[str]
+    typo_min_length: int
+    typo_cutoff: float
+
+
+class Detector:
+    """Finds dangers in a message; one instance serves every conversation."""
+
+    def __init__(
+        self,
+        rules: Rules,
+        scorer: PrototypeScorer | None = None,
+        scorer_settings: _ScorerSettings | None = None,
+    ) -> None:
+        """Keeps the compiled rules and the optional prototype scorer."""
+        self._rules = rules
+        self._scorer = scorer
+        self._scorer_settings = scorer_settings
+        self._typos: dict[str, str] = {}
+        self._lexicon_set = frozenset(rules.typo_lexicon)
+        # First lexicon word wins when two sound alike ("frappe", "frapper").
+        self._sounds: dict[str, str] = {}
+        for word in rules.typo_lexicon:
+            self._sounds.setdefault(_phonetic(word), word)
+        self._sound_keys = tuple(self._sounds)
+
+    def assess_all(
+        self, text: str, *, is_minor: bool | None = None
+    ) -> list[Assessment]:
+        """Every danger found in a message, most urgent first.
+
+        Args:
+            text: The message as received; any string.
+            is_minor: True or False when the gateway knows whether the person
+                is under 18; it routes a few signals (sexual violence of a
+                minor -> 119).
+
+        Returns:
+            One assessment per category found; empty when nothing was.
+        """
+        clauses = [
+            clause
+            for sentence in _SENTENCE_RE.split(text)
+            for clause in self._prepare(sentence)
+        ]
+        if not clauses:
+            return []
+        message = " | ".join(clause.text for clause in clauses)
+
+        hits: list[_Hit] = []
+        for clause in clauses:
+            found = self._match_signals(clause, message, is_minor)
+            # The scorer is the fallback for clauses no rule understood; it
+            # must not outvote a rule on the category.
+            hits.extend(found or self._score(clause))
+        return self._aggregate(hits, message)
+
+    # ------------------------------------------------------------ reading
+
+    def _prepare(self, sentence: str) -> list[_Clause]:
+        """Normalises a sentence, fixes danger typos, splits it into clauses."""
+        normalised = normalize(sentence)
+        if not normalised:
+            return []
+        corrected = " ".join(self._correct_typo(tok) for tok in normalised.split())
+        spaced = _ELISION_RE.sub(r"\1' ", corrected)
+        clauses = []
+        for part in _CLAUSE_RE.split(spaced):
+            text = self._neutralise(part.strip())
+            if text.strip(" _"):
+                clauses.append(
+                    _Clause(
+                        text=text,
+                        joking=bool(self._rules.joke.search(text)),
+                        gaming=bool(self._rules.game.search(text)),
+                        perpetrators=self._find_perpetrators(text),
+                    )
+                )
+        return clauses
+
+    def _correct_typo(self, token: str) -> str:
+        """Maps a misspelt danger word to its lexicon form; else returns it.
+
+        Two views of the word are compared: as written, and as it sounds
+        ("suissider" and "suicider" sound alike, "frape" and "frappe" too).
+        A word that sounds exactly like a danger word is corrected from five
+        letters; a merely close one only from ``typo_min_length``.
+        """
+        rules = self._rules
+        if (
+            len(token) < PHONETIC_MIN_LENGTH
+            or token in self._lexicon_set
+            or token in rules.typo_keep
+            or not token.isalpha()
+        ):
+            return token
+        cached = self._typos.get(token)
+        if cached is not None:
+            return cached
+        sound = _phonetic(token)
+        corrected = self._sounds.get(sound)
+        if corrected is None and len(token) >= rules.typo_min_length:
+            written = process.extractOne(
+                token,
+                rules.typo_lexicon,
+                scorer=fuzz.ratio,
+                score_cutoff=rules.typo_cutoff,
+            )
+            heard = process.extractOne(
+                sound,
+                self._sound_keys,
+                scorer=fuzz.ratio,
+                score_cutoff=rules.typo_cutoff,
+            )
+            candidates = [
+                (written[1], written[0]) if written else None,
+                (heard[1], self._sounds[heard[0]]) if heard else None,
+            ]
+            best = max((c for c in candidates if c is not None), default=None)
+            corrected = best[1] if best else None
+        corrected = corrected or token
+        if len(self._typos) >= _TYPO_CACHE_SIZE:
+            self._typos.clear()  # a crude bound: danger words are a small set
+        self._typos[token] = corrected
+        return corrected
+
+    def _neutralise(self, text: str) -> str:
+        """Blanks out idioms that borrow danger words."""
+        for neutraliser in self._rules.neutralisers:
+            if neutraliser.unless is not None and neutraliser.unless.search(text):
+                continue
+            for pattern in neutraliser.patterns:
+                text = pattern.sub(_BLANK, text)
+        return text
+
+    def _find_perpetrators(self, text: str) -> list[tuple[int, DangerCategory]]:
+        """Positions of the people named who could be hurting the writer."""
+        found: list[tuple[int, DangerCategory]] = []
+        masked = text
+        for category, pattern in self._rules.perpetrators:
+            for match in pattern.finditer(masked):
+                found.append((match.start(), category))
+            # A span claimed by a group ("sors avec un gars") is not seen by
+            # the next ones ("un gars" as a stranger); lengths are kept.
+            masked = pattern.sub(lambda m: " " * len(m.group()), masked)
+        return sorted(found)
+
+    # ----------------------------------------------------------- matching
+
+    def _match_signals(
+        self, clause: _Clause, message: str, is_minor: bool | None
+    ) -> list[_Hit]:
+        hits = []
+        for signal in self._rules.signals:
+            if signal.joke and clause.joking:
+                continue
+            if signal.not_if is not None and signal.not_if.search(clause.text):
+                continue
+            hit = self._match_signal(signal, clause, message, is_minor)
+            if hit is not None:
+                hits.append(hit)
+        return hits
+
+    def _match_signal(
+        self, signal: _Signal, clause: _Clause, message: str, is_minor: bool | None
+    ) -> _Hit | None:
+        for pattern in signal.patterns:
+            for match in pattern.finditer(clause.text):
+                if signal.negatable and self._negated(clause.text, match):
+                    clause.negated_hit = True
+                    continue
+                if not self._subject_fits(clause.text[: match.start()], signal.subject):
+                    continue
+                perpetrator = self._perpetrator(clause, match.start(), message)
+                named_close = perpetrator in {
+                    DangerCategory.CHILD_ABUSE,
+                    DangerCategory.PARTNER_VIOLENCE,
+                }
+                if signal.game and clause.gaming and not named_close:
+                    continue
+                if signal.only_if is not None and perpetrator != signal.only_if:
+                    continue
+                category = _route(signal, perpetrator, is_minor)
+                return _Hit(category, signal.severity, signal.name)
+        return None
+
+    def _negated(self, text: str, match: re.Match[str]) -> bool:
+        """Whether a negation governs the matched words.
+
+        Looks at an explicit ``neg`` group, then a few words back (stopping
+        at a conjunction or a new subject, so "je sais pas j'ai envie de ..."
+        stays a danger), then at "pas"/"jamais" right after ("il me frappe
+        pas", but not "pas mal").
+        """
+        rules = self._rules
+        if match.groupdict().get("neg"):
+            return True
+
+        matched = match.group().split()
+        if matched and matched[0] in rules.breakers:
+            # "je sais pas pourquoi je suis encore en vie": the negation
+            # belongs to the clause before the breaker the match starts with.
+            return False
+        before = text[: match.start()].split()
+        window = before[-rules.window :]
+        for position in range(len(window) - 1, -1, -1):
+            token = window[position]
+            if token in rules.breakers:
+                break
+            if token in rules.negators:
+                return True
+            if token in rules.first_person or token in rules.other_person:
+                # "jamais je me ferai du mal": a negation before the subject.
+                return position > 0 and window[position - 1] == "jamais"
+
+        after = text[match.end() :].split()[:2]
+        if after and after[0] in _FORWARD_NEGATORS:
+            return after[0] != "pas" or after[1:] != ["mal"]
+        return False
+
+    def _subject_fits(self, before_text: str, wanted: Subject) -> bool:
+        if wanted == "any":
+            return True
+        subject = self._nearest_subject(before_text.split())
+        return subject is None or subject == wanted
+
+    def _nearest_subject(self, before: list[str]) -> Subject | None:
+        """Who does the verb just after ``before``: "first", "other" or None."""
+        rules = self._rules
+        for index in range(len(before) - 1, -1, -1):
+            token = before[index]
+            if token in rules.first_person:
+                if index > 0 and before[index - 1] in _RELATIVE_WORDS:
+                    continue
+                return "first"
+            if token in rules.other_person:
+                return "other"
+            if token in rules.determiners and _noun_phrase_is_subject(
+                before[index + 1 :], rules.verbs
+            ):
+                return "other"
+        return None
+
+    def _perpetrator(
+        self, clause: _Clause, position: int, message: str
+    ) -> DangerCategory | None:
+        """Who is named as doing it: nearest before, else after, else anywhere."""
+        before = [cat for start, cat in clause.perpetrators if start < position]
+        if before:
+            return before[-1]
+        after = [cat for start, cat in clause.perpetrators if start >= position]
+        if after:
+            return after[0]
+        elsewhere = self._find_perpetrators(message)
+        return elsewhere[-1][1] if elsewhere else None
+
+    def _score(self, clause: _Clause) -> list[_Hit]:
+        """A medium hit when the clause is close to a danger prototype."""
+        if self._scorer is None or self._scorer_settings is None:
+            return []
+        if clause.joking or clause.gaming or clause.negated_hit:
+            return []
+        settings = self._scorer_settings
+        if len(clause.text.split()) < MIN_SCORED_WORDS:
+            return []
+        if not any(
+            not self._negated(clause.text, anchor)
+            for anchor in settings.anchors.finditer(clause.text)
+        ):
+            return []  # no danger word, or only negated ones ("pas en danger")
+        match = self._scorer.match(clause.text)
+        if (
+            match.category is None
+            or match.danger_similarity < settings.min_similarity
+            or match.danger_similarity - match.harmless_similarity < settings.min_margin
+        ):
+            return []
+        name = f"{_SCORER_SIGNAL_PREFIX}{match.category.value}"
+        return [_Hit(match.category, Severity.MEDIUM, name)]
+
+    # -------------------------------------------------------- aggregating
+
+    def _aggregate(self, hits: list[_Hit], message: str) -> list[Assessment]:
+        severities: dict[DangerCategory, Severity] = {}
+        signals: dict[DangerCategory, set[str]] = {}
+        for hit in hits:
+            severities[hit.category] = max(
+                severities.get(hit.category, Severity.LOW), hit.severity
+            )
+            signals.setdefault(hit.category, set()).add(hit.signal)
+
+        for category in list(severities):
+            # Low evidence alone is noise; two different low signals are not.
+            if severities[category] == Severity.LOW and len(signals[category]) < 2:
+                del severities[category]
+
+        for escalator in self._rules.escalators:
+            if not escalator.pattern.search(message):
+                continue
+            for category in escalator.categories & severities.keys():
+                if escalator.lowest <= severities[category] < escalator.target:
+                    severities[category] = escalator.target
+                    signals[category].add(escalator.name)
+
+        assessments = [
+            Assessment(category, severity, tuple(sorted(signals[category])))
+            for category, severity in severities.items()
+        ]
+        return sorted(assessments, key=Assessment.sort_key)
+
+
+_PHONETIC_RULES = (
+    (re.compile(r"(?:ss|c(?=[eiy])|ç|sc(?=[eiy]))"), "s"),
+    (re.compile(r"qu|ck|c|q"), "k"),
+    (re.compile(r"ph"), "f"),
+    (re.compile(r"(?<!c)h"), ""),
+    (re.compile(r"(?:eau|au)"), "o"),
+    (re.compile(r"(?:ai|ei)"), "e"),
+    (re.compile(r"y"), "i"),
+    (re.compile(r"(\w)\1+"), r"\1"),
+)
+
+
+def _phonetic(word: str) -> str:
+    """A rough French sound key: "suissider" and "suicider" give "suisider"."""
+    for pattern, replacement in _PHONETIC_RULES:
+        word = pattern.sub(replacement, word)
+    return word
+
+
+def _noun_phrase_is_subject(after_determiner: list[str], verbs: frozenset[str]) -> bool:
+    """Whether "ma mere" / "mon beau pere" is followed by its verb (or the match)."""
+    if not after_determiner:
+        return False
+    if len(after_determiner) == 1:
+        return True
+    follower = after_determiner[1]
+    if follower in verbs or follower.startswith("m'"):
+        return True
+    if follower in _COMPOUND_TAILS:
+        rest = after_determiner[2:]
+        return not rest or rest[0] in verbs or rest[0].startswith("m'")
+    return False
+
+
+def _route(
+    signal: _Signal, perpetrator: DangerCategory | None, is_minor: bool | None
+) -> DangerCategory:
+    """The category of a hit: who did it, else what is known of the age."""
+    if perpetrator is not None and perpetrator in signal.resolve:
+        return perpetrator
+    if is_minor is True and signal.if_minor is not None:
+        return signal.if_minor
+    if is_minor is False and signal.if_adult is not None:
+        return signal.if_adult
+    return signal.category
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _read_yaml(name: str) -> Any:
+    text = resources.files("bot.safety").joinpath(name).read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def _expand(pattern: str, macros: Mapping[str, str], where: str) -> str:
+    def substitute(match: re.Match[str]) -> str:
+        try:
+            return macros[match.group(1)]
+        except KeyError as err:
+            raise SafetyDataError(
+                f"{where}: unknown macro @{match.group(1)}; "
+                f"expected one of {sorted(macros)}"
+            ) from err
+
+    # Two passes let a macro use another one.
+    return _MACRO_RE.sub(substitute, _MACRO_RE.sub(substitute, pattern))
+
+
+def _compile(pattern: str, macros: Mapping[str, str], where: str) -> re.Pattern[str]:
+    try:
+        return re.compile(_expand(pattern, macros, where))
+    except re.error as err:
+        raise SafetyDataError(f"{where}: bad pattern {pattern!r}: {err}") from err
+
+
+def _category(value: Any, where: str) -> DangerCategory:
+    try:
+        return DangerCategory(value)
+    except ValueError as err:
+        raise SafetyDataError(
+            f"{where}: category {value!r} is not one of "
+            f"{[c.value for c in DangerCategory]}"
+        ) from err
+
+
+def _severity(value: Any, where: str) -> Severity:
+    try:
+        return Severity[str(value).upper()]
+    except KeyError as err:
+        raise SafetyDataError(
+            f"{where}: severity {value!r} is not one of "
+            f"{[s.name.lower() for s in Severity]}"
+        ) from err
+
+
+def _optional_category(value: Any, where: str) -> DangerCategory | None:
+    return None if value is None else _category(value, where)
+
+
+def _signal(raw: Mapping[str, Any], macros: Mapping[str, str]) -> _Signal:
+    name = raw.get("name")
+    if not name or not raw.get("patterns"):
+        raise SafetyDataError(f"signal {raw!r} needs a name and patterns")
+    subject = raw.get("subject", "any")
+    if subject not in ("any", "first", "other"):
+        raise SafetyDataError(f"{name}: subject {subject!r} is not any/first/other")
+    not_if = raw.get("not_if")
+    return _Signal(
+        name=name,
+        category=_category(raw.get("category"), name),
+        severity=_severity(raw.get("severity"), name),
+        patterns=tuple(_compile(p, macros, name) for p in raw["patterns"]),
+        negatable=bool(raw.get("negatable", False)),
+        subject=subject,
+        resolve=frozenset(_category(c, name) for c in raw.get("resolve", ())),
+        only_if=_optional_category(raw.get("only_if"), name),
+        if_minor=_optional_category(raw.get("if_minor"), name),
+        if_adult=_optional_category(raw.get("if_adult"), name),
+        not_if=None if not_if is None else _compile(not_if, macros, name),
+        joke=bool(raw.get("joke", False)),
+        game=bool(raw.get("game", False)),
+    )
+
+
+def load_rules(data: Mapping[str, Any]) -> Rules:
+    """Compiles the content of ``patterns.yml``.
+
+    Args:
+        data: The parsed YAML document.
+
+    Returns:
+        The compiled rules.
+
+    Raises:
+        SafetyDataError: A field is missing, or a pattern or macro is wrong.
+    """
+    try:
+        macros: dict[str, str] = dict(data["macros"])
+        negation, subjects, typos = data["negation"], data["subjects"], data["typos"]
+        neutralisers = tuple(
+            _Neutraliser(
+                name=raw["name"],
+                patterns=tuple(
+                    _compile(p, macros, raw["name"]) for p in raw["patterns"]
+                ),
+                unless=(
+                    _compile(raw["unless"], macros, raw["name"])
+                    if raw.get("unless")
+                    else None
+                ),
+            )
+            for raw in data["neutralisers"]
+        )
+        escalators = tuple(
+            _Escalator(
+                name=raw["name"],
+                categories=frozenset(
+                    _category(c, raw["name"]) for c in raw["categories"]
+                ),
+                lowest=_severity(raw["from"], raw["name"]),
+                target=_severity(raw["to"], raw["name"]),
+                pattern=_compile("|".join(raw["patterns"]), macros, raw["name"]),
+            )
+            for raw in data["escalators"]
+        )
+        perpetrators = tuple(
+            (_category(category, "perpetrators"), _compile(p, macros, category))
+            for category, patterns in data["perpetrators"].items()
+            for p in patterns
+        )
+        return Rules(
+            signals=tuple(_signal(raw, macros) for raw in data["signals"]),
+            neutralisers=neutralisers,
+            escalators=escalators,
+            perpetrators=perpetrators,
+            joke=_compile(data["joke"], macros, "joke"),
+            game=_compile(data["game"], macros, "game"),
+            negators=frozenset(negation["negators"]),
+            breakers=frozenset(negation["breakers"]),
+            window=int(negation["window"]),
+            first_person=frozenset(subjects["first"]),
+            other_person=frozenset(subjects["other"]),
+            determiners=frozenset(subjects["determiners"]),
+            verbs=frozenset(subjects["verbs"]),
+            typo_lexicon=tuple(typos["lexicon"]),
+            typo_keep=frozenset(typos["keep"]),
+            typo_min_length=int(typos["min_length"]),
+            typo_cutoff=float(typos["cutoff"]),
+        )
+    except (KeyError, TypeError) as err:
+        raise SafetyDataError(f"{PATTERNS_FILE} is missing or misshapes {err}") from err
+
+
+def load_scorer(data: Mapping[str, Any]) -> tuple[PrototypeScorer, _ScorerSettings]:
+    """Builds the prototype scorer from the content of ``prototypes.yml``.
+
+    Raises:
+        SafetyDataError: A field is missing or a category is unknown.
+    """
+    try:
+        settings = _ScorerSettings(
+            min_similarity=float(data["settings"]["min_similarity"]),
+            min_margin=float(data["settings"]["min_margin"]),
+            anchors=_compile(data["settings"]["anchors"], {}, PROTOTYPES_FILE),
+        )
+        examples: list[tuple[str, DangerCategory | None]] = []
+        for category, sentences in data["danger"].items():
+            label = _category(category, PROTOTYPES_FILE)
+            examples.extend((prepare_for_scorer(s), label) for s in sentences)
+        examples.extend((prepare_for_scorer(s), None) for s in data["harmless"])
+    except (KeyError, TypeError) as err:
+        raise SafetyDataError(
+            f"{PROTOTYPES_FILE} is missing or misshapes {err}"
+        ) from err
+    return PrototypeScorer(examples), settings
+
+
+def prepare_for_scorer(sentence: str) -> str:
+    """The form prototypes are stored in: normalised, elisions spaced."""
+    return _ELISION_RE.sub(r"\1' ", normalize(sentence))
+
+
+@functools.cache
+def default_detector() -> Detector:
+    """The detector built from the data files beside this module.
+
+    Built at first use, not at import (no I/O at import time); call it at
+    start-up to pay the few milliseconds before the first message.
+
+    Raises:
+        SafetyDataError: A data file is malformed; fix it, the detector will
+            not run on half its rules.
+    """
+    rules = load_rules(_read_yaml(PATTERNS_FILE))
+    scorer, settings = load_scorer(_read_yaml(PROTOTYPES_FILE))
+    logger.info(
+        "Crisis detector ready: %d signals, %d neutralisers",
+        len(rules.signals),
+        len(rules.neutralisers),
+    )
+    return Detector(rules, scorer, settings)
+
+
+def assess_all(text: str, *, is_minor: bool | None = None) -> list[Assessment]:
+    """Every danger in a message, most urgent first; see :class:`Detector`."""
+    return default_detector().assess_all(text, is_minor=is_minor)
+
+
+def assess(text: str, *, is_minor: bool | None = None) -> Assessment | None:
+    """The most urgent danger in a message, or None.
+
+    Args:
+        text: The message as received; any string.
+        is_minor: Whether the person is under 18, when known.
+
+    Returns:
+        The most severe assessment (ties go to immediate danger, then
+        suicide, then abuse...), or None when the message shows no danger.
+    """
+    found = assess_all(text, is_minor=is_minor)
+    return found[0] if found else None
