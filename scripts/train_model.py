@@ -79,7 +79,8 @@ def main() -> int:
             "--fixed-model-name",
             name,
         ]
-        result = subprocess.run(command, cwd=ROOT, check=False)
+        # Rasa's progress goes to stderr: stdout carries only the model path.
+        result = subprocess.run(command, cwd=ROOT, check=False, stdout=sys.stderr)
         if result.returncode != 0 or not model.exists():
             print(f"Training failed (exit {result.returncode}).", file=sys.stderr)
             return 1

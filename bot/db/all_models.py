@@ -3,4 +3,5 @@
 Add a line here when a package gets models of its own.
 """
 
+import bot.orientation.models  # noqa: F401
 from bot.db import models  # noqa: F401
