@@ -139,6 +139,7 @@ class TelegramConnector:
         try:
             await self._bot.initialize()
         except InvalidToken:
+            await self._bot.shutdown()
             # PTB's message quotes the token, which must not reach the logs:
             # no chained cause.
             raise TelegramConfigError(

@@ -107,7 +107,7 @@ def test_discord_mentions_are_neutralised(mention: str) -> None:
 @pytest.mark.parametrize(
     ("typed", "expected"),
     [
-        ("/inform{\"age\": 30}", "inform{\"age\": 30}"),
+        ('/inform{"age": 30}', 'inform{"age": 30}'),
         ("  //restart", "restart"),
         ("salut", "salut"),
         ("un/deux", "un/deux"),
