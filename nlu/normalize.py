@@ -328,6 +328,7 @@ SHORTHAND: dict[str, str] = {
     "pa": "pas",
     "plu": "plus",
     "envi": "envie",
+    "veu": "veux",
     "pb": "problème",
     "pbm": "problème",
     "pblm": "problème",
@@ -413,6 +414,8 @@ SLANG: dict[str, str] = {
     "bestah": "meilleur ami",
     "besta": "meilleur ami",
     "keum": "mec",
+    "bagnole": "voiture",
+    "bagnoles": "voitures",
     "appart": "appartement",
     "apparts": "appartements",
     "appt": "appartement",
@@ -476,6 +479,11 @@ _CA_BEFORE = frozenset(
     {"va", "vas", "fait", "me", "te", "sert", "marche", "suffit", "craint"}
     | {"passe", "ira", "allait", "y", "peut", "arrive", "saoule", "soule"}
     | {"change", "depend"}
+)
+# "pu" after these is the past participle of pouvoir, elsewhere "plus".
+_AVOIR_FORMS = frozenset(
+    {"ai", "as", "a", "avons", "avez", "ont", "aurais", "aurait", "avais", "avait"}
+    | {"j'ai", "t'as", "aurai", "aura", "n'ai", "n'a", "n'as", "pas", "jamais"}
 )
 # Tokens made of these letters only, long enough, are laughter.
 _LAUGH_ALPHABETS = (frozenset("ah"), frozenset("hi"), frozenset("he"))
@@ -599,6 +607,8 @@ def _resolve_contextual(
         return "y a" if previous == "il" else "il y a"
     if key == "g":
         return "j'ai"
+    if key == "pu" and previous not in _AVOIR_FORMS:
+        return "plus"  # "jveux pu" is "plus"; "j'ai pu" is pouvoir
     if key in {"piges", "balais", "berges"} and previous is not None:
         return "ans" if previous.isdigit() else None
     return None

@@ -95,7 +95,7 @@ class _Signal:
     negatable: bool = False
     subject: Subject = "any"
     resolve: frozenset[DangerCategory] = frozenset()
-    only_if: DangerCategory | None = None
+    only_if: frozenset[DangerCategory] = frozenset()
     if_minor: DangerCategory | None = None
     if_adult: DangerCategory | None = None
     not_if: re.Pattern[str] | None = None
@@ -342,7 +342,7 @@ class Detector:
                 }
                 if signal.game and clause.gaming and not named_close:
                     continue
-                if signal.only_if is not None and perpetrator != signal.only_if:
+                if signal.only_if and perpetrator not in signal.only_if:
                     continue
                 category = _route(signal, perpetrator, is_minor)
                 return _Hit(category, signal.severity, signal.name)
@@ -573,6 +573,13 @@ def _optional_category(value: Any, where: str) -> DangerCategory | None:
     return None if value is None else _category(value, where)
 
 
+def _as_list(value: Any) -> list[Any]:
+    """A YAML field that may hold one value or a list of them."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
 def _signal(raw: Mapping[str, Any], macros: Mapping[str, str]) -> _Signal:
     name = raw.get("name")
     if not name or not raw.get("patterns"):
@@ -588,8 +595,8 @@ def _signal(raw: Mapping[str, Any], macros: Mapping[str, str]) -> _Signal:
         patterns=tuple(_compile(p, macros, name) for p in raw["patterns"]),
         negatable=bool(raw.get("negatable", False)),
         subject=subject,
-        resolve=frozenset(_category(c, name) for c in raw.get("resolve", ())),
-        only_if=_optional_category(raw.get("only_if"), name),
+        resolve=frozenset(_category(c, name) for c in _as_list(raw.get("resolve"))),
+        only_if=frozenset(_category(c, name) for c in _as_list(raw.get("only_if"))),
         if_minor=_optional_category(raw.get("if_minor"), name),
         if_adult=_optional_category(raw.get("if_adult"), name),
         not_if=None if not_if is None else _compile(not_if, macros, name),
