@@ -72,6 +72,10 @@ _COMPOUND_TAILS = frozenset({"pere", "mere", "frere", "soeur", "ami", "amie"})
 # "pas mal" after a verb means "quite a lot", not a negation.
 _FORWARD_NEGATORS = frozenset({"pas", "jamais"})
 _TYPO_CACHE_SIZE = 8192
+# Run-on clauses are read in windows of this many words, overlapping by the
+# second number (longer than any pattern's reach).
+MAX_CLAUSE_WORDS = 40
+CLAUSE_OVERLAP_WORDS = 12
 # Words that sound exactly like a danger word are corrected from this length.
 PHONETIC_MIN_LENGTH = 5
 _SCORER_SIGNAL_PREFIX = "scorer."
@@ -211,9 +215,10 @@ class Detector:
             return []
         message = " | ".join(clause.text for clause in clauses)
 
+        named_anywhere = self._find_perpetrators(message)
         hits: list[_Hit] = []
         for clause in clauses:
-            found = self._match_signals(clause, message, is_minor)
+            found = self._match_signals(clause, named_anywhere, is_minor)
             # The scorer is the fallback for clauses no rule understood; it
             # must not outvote a rule on the category.
             hits.extend(found or self._score(clause))
@@ -229,7 +234,7 @@ class Detector:
         corrected = " ".join(self._correct_typo(tok) for tok in normalised.split())
         spaced = _ELISION_RE.sub(r"\1' ", corrected)
         clauses = []
-        for part in _CLAUSE_RE.split(spaced):
+        for part in self._chunks(_CLAUSE_RE.split(spaced)):
             text = self._neutralise(part.strip())
             if text.strip(" _"):
                 clauses.append(
@@ -241,6 +246,26 @@ class Detector:
                     )
                 )
         return clauses
+
+    @staticmethod
+    def _chunks(parts: list[str]) -> list[str]:
+        """Cuts run-on clauses into overlapping windows of words.
+
+        Young people often write without any punctuation; a 2,000-word
+        clause would make every pattern scan far and slow. A window keeps
+        the cost linear, and the overlap keeps a phrase cut at a window's
+        edge whole in the next one.
+        """
+        chunks = []
+        for part in parts:
+            words = part.split()
+            if len(words) <= MAX_CLAUSE_WORDS:
+                chunks.append(part)
+                continue
+            step = MAX_CLAUSE_WORDS - CLAUSE_OVERLAP_WORDS
+            for start in range(0, len(words) - CLAUSE_OVERLAP_WORDS, step):
+                chunks.append(" ".join(words[start : start + MAX_CLAUSE_WORDS]))
+        return chunks
 
     def _correct_typo(self, token: str) -> str:
         """Maps a misspelt danger word to its lexicon form; else returns it.
@@ -312,7 +337,10 @@ class Detector:
     # ----------------------------------------------------------- matching
 
     def _match_signals(
-        self, clause: _Clause, message: str, is_minor: bool | None
+        self,
+        clause: _Clause,
+        named_anywhere: list[tuple[int, DangerCategory]],
+        is_minor: bool | None,
     ) -> list[_Hit]:
         hits = []
         for signal in self._rules.signals:
@@ -320,13 +348,17 @@ class Detector:
                 continue
             if signal.not_if is not None and signal.not_if.search(clause.text):
                 continue
-            hit = self._match_signal(signal, clause, message, is_minor)
+            hit = self._match_signal(signal, clause, named_anywhere, is_minor)
             if hit is not None:
                 hits.append(hit)
         return hits
 
     def _match_signal(
-        self, signal: _Signal, clause: _Clause, message: str, is_minor: bool | None
+        self,
+        signal: _Signal,
+        clause: _Clause,
+        named_anywhere: list[tuple[int, DangerCategory]],
+        is_minor: bool | None,
     ) -> _Hit | None:
         for pattern in signal.patterns:
             for match in pattern.finditer(clause.text):
@@ -335,7 +367,7 @@ class Detector:
                     continue
                 if not self._subject_fits(clause.text[: match.start()], signal.subject):
                     continue
-                perpetrator = self._perpetrator(clause, match.start(), message)
+                perpetrator = _perpetrator(clause, match.start(), named_anywhere)
                 named_close = perpetrator in {
                     DangerCategory.CHILD_ABUSE,
                     DangerCategory.PARTNER_VIOLENCE,
@@ -404,19 +436,6 @@ class Detector:
             ):
                 return "other"
         return None
-
-    def _perpetrator(
-        self, clause: _Clause, position: int, message: str
-    ) -> DangerCategory | None:
-        """Who is named as doing it: nearest before, else after, else anywhere."""
-        before = [cat for start, cat in clause.perpetrators if start < position]
-        if before:
-            return before[-1]
-        after = [cat for start, cat in clause.perpetrators if start >= position]
-        if after:
-            return after[0]
-        elsewhere = self._find_perpetrators(message)
-        return elsewhere[-1][1] if elsewhere else None
 
     def _score(self, clause: _Clause) -> list[_Hit]:
         """A medium hit when the clause is close to a danger prototype."""
@@ -490,6 +509,19 @@ def _phonetic(word: str) -> str:
     for pattern, replacement in _PHONETIC_RULES:
         word = pattern.sub(replacement, word)
     return word
+
+
+def _perpetrator(
+    clause: _Clause, position: int, named_anywhere: list[tuple[int, DangerCategory]]
+) -> DangerCategory | None:
+    """Who is named as doing it: nearest before, else after, else anywhere."""
+    before = [cat for start, cat in clause.perpetrators if start < position]
+    if before:
+        return before[-1]
+    after = [cat for start, cat in clause.perpetrators if start >= position]
+    if after:
+        return after[0]
+    return named_anywhere[-1][1] if named_anywhere else None
 
 
 def _noun_phrase_is_subject(after_determiner: list[str], verbs: frozenset[str]) -> bool:
