@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.safety import DangerCategory, assess, default_detector  # noqa: E402
-from bot.safety.detector import (  # noqa: E402
-    MIN_SCORED_WORDS,
+from bot.safety.detector import MIN_SCORED_WORDS  # noqa: E402
+from bot.safety.rules import (  # noqa: E402
     PROTOTYPES_FILE,
     load_scorer,
     prepare_for_scorer,
@@ -124,7 +124,7 @@ def run(cases: list[Case], show_misses: bool) -> None:
         ]
         print(f"{expected:<{width}}" + "".join(f"{count:>10}" for count in row))
 
-    print("\nPer category (routing)   recall  precision")
+    print("\nPer category (exact label)  recall  precision")
     for category in DangerCategory:
         value = category.value
         relevant = [p for c, p in danger if c.expected == value]

@@ -23,11 +23,14 @@ How a message is read:
    needs ("je vais me tuer" is not "ma mere va me tuer"), whether a laugh or
    gaming talk in the clause cancels it, and whether the person named as the
    author routes it (a father -> 119, a boyfriend -> 3919, a stranger -> 17).
-5. A nearest-prototype scorer (:mod:`bot.safety.scorer`, trained at first use
+5. A nearest-prototype scorer (:mod:`bot.safety.scorer`, built at first use
    from ``prototypes.yml``, a file written apart from the test set) adds a
-   medium signal when a clause is much closer to a danger sentence than to
-   any harmless look-alike. It catches paraphrases that no rule spells out,
-   and stays quiet in clauses that joke, talk games, or were negated.
+   medium signal for a clause no rule understood, when it is much closer to
+   a danger sentence than to any harmless look-alike and holds a danger word.
+   It is a safety net, not the main line: by leave-one-out on its own
+   prototypes it finds only a few held-out paraphrases at a 2% false-alarm
+   budget (``scripts/bench_safety.py --calibrate``). Character n-grams cannot
+   carry meaning far; a sentence encoder would (see ENGINEERING.md).
 6. Message-wide cues raise severities (a time or a plan with suicidal talk,
    a weapon or "he is here" with violence, repetition with harassment).
 
@@ -41,28 +44,34 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
-from typing import Any, Literal
 
-import yaml
 from rapidfuzz import fuzz, process
 
 from bot.safety.assessment import Assessment, DangerCategory, Severity
+from bot.safety.rules import (
+    ELISION_RE,
+    PATTERNS_FILE,
+    PROTOTYPES_FILE,
+    Rules,
+    SafetyDataError,
+    ScorerSettings,
+    Signal,
+    Subject,
+    load_rules,
+    load_scorer,
+    read_yaml,
+)
 from bot.safety.scorer import PrototypeScorer
 from nlu.normalize import normalize
 
-logger = logging.getLogger(__name__)
+__all__ = ["Detector", "SafetyDataError", "assess", "assess_all", "default_detector"]
 
-PATTERNS_FILE = "patterns.yml"
-PROTOTYPES_FILE = "prototypes.yml"
+logger = logging.getLogger(__name__)
 
 # Sentence ends, and the words that open a new clause.
 _SENTENCE_RE = re.compile(r"[.!?;…\n\r]+")
 _CLAUSE_RE = re.compile(r"\b(?:mais|sauf que|par contre|cependant)\b")
-_ELISION_RE = re.compile(r"\b(j|m|t|l|d|s|n|c|qu|jusqu|lorsqu|puisqu)'(?=\w)")
-_MACRO_RE = re.compile(r"@(\w+)")
 _BLANK = " _ "
 # Words before "je" that make it the subject of a relative clause
 # ("le mec avec qui je suis"), not of the danger verb.
@@ -83,52 +92,6 @@ _SCORER_SIGNAL_PREFIX = "scorer."
 # ("pas envie" is not a suicide sentence); the rules still read them.
 MIN_SCORED_WORDS = 4
 
-Subject = Literal["any", "first", "other"]
-
-
-class SafetyDataError(Exception):
-    """A data file of the detector is missing a field or has a bad pattern."""
-
-
-@dataclass(frozen=True)
-class _Signal:
-    name: str
-    category: DangerCategory
-    severity: Severity
-    patterns: tuple[re.Pattern[str], ...]
-    negatable: bool = False
-    subject: Subject = "any"
-    resolve: frozenset[DangerCategory] = frozenset()
-    only_if: frozenset[DangerCategory] = frozenset()
-    if_minor: DangerCategory | None = None
-    if_adult: DangerCategory | None = None
-    not_if: re.Pattern[str] | None = None
-    joke: bool = False
-    game: bool = False
-
-
-@dataclass(frozen=True)
-class _Neutraliser:
-    name: str
-    patterns: tuple[re.Pattern[str], ...]
-    unless: re.Pattern[str] | None
-
-
-@dataclass(frozen=True)
-class _Escalator:
-    name: str
-    categories: frozenset[DangerCategory]
-    lowest: Severity
-    target: Severity
-    pattern: re.Pattern[str]
-
-
-@dataclass(frozen=True)
-class _ScorerSettings:
-    min_similarity: float
-    min_margin: float
-    anchors: re.Pattern[str]
-
 
 @dataclass(frozen=True)
 class _Hit:
@@ -148,29 +111,6 @@ class _Clause:
     perpetrators: list[tuple[int, DangerCategory]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Rules:
-    """Everything ``patterns.yml`` says, compiled."""
-
-    signals: tuple[_Signal, ...]
-    neutralisers: tuple[_Neutraliser, ...]
-    escalators: tuple[_Escalator, ...]
-    perpetrators: tuple[tuple[DangerCategory, re.Pattern[str]], ...]
-    joke: re.Pattern[str]
-    game: re.Pattern[str]
-    negators: frozenset[str]
-    breakers: frozenset[str]
-    window: int
-    first_person: frozenset[str]
-    other_person: frozenset[str]
-    determiners: frozenset[str]
-    verbs: frozenset[str]
-    typo_lexicon: tuple[str, ...]
-    typo_keep: frozenset[str]
-    typo_min_length: int
-    typo_cutoff: float
-
-
 class Detector:
     """Finds dangers in a message; one instance serves every conversation."""
 
@@ -178,7 +118,7 @@ class Detector:
         self,
         rules: Rules,
         scorer: PrototypeScorer | None = None,
-        scorer_settings: _ScorerSettings | None = None,
+        scorer_settings: ScorerSettings | None = None,
     ) -> None:
         """Keeps the compiled rules and the optional prototype scorer."""
         self._rules = rules
@@ -232,7 +172,7 @@ class Detector:
         if not normalised:
             return []
         corrected = " ".join(self._correct_typo(tok) for tok in normalised.split())
-        spaced = _ELISION_RE.sub(r"\1' ", corrected)
+        spaced = ELISION_RE.sub(r"\1' ", corrected)
         clauses = []
         for part in self._chunks(_CLAUSE_RE.split(spaced)):
             text = self._neutralise(part.strip())
@@ -355,7 +295,7 @@ class Detector:
 
     def _match_signal(
         self,
-        signal: _Signal,
+        signal: Signal,
         clause: _Clause,
         named_anywhere: list[tuple[int, DangerCategory]],
         is_minor: bool | None,
@@ -540,7 +480,7 @@ def _noun_phrase_is_subject(after_determiner: list[str], verbs: frozenset[str]) 
 
 
 def _route(
-    signal: _Signal, perpetrator: DangerCategory | None, is_minor: bool | None
+    signal: Signal, perpetrator: DangerCategory | None, is_minor: bool | None
 ) -> DangerCategory:
     """The category of a hit: who did it, else what is known of the age."""
     if perpetrator is not None and perpetrator in signal.resolve:
@@ -550,189 +490,6 @@ def _route(
     if is_minor is False and signal.if_adult is not None:
         return signal.if_adult
     return signal.category
-
-
-# ---------------------------------------------------------------- loading
-
-
-def _read_yaml(name: str) -> Any:
-    text = resources.files("bot.safety").joinpath(name).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
-
-
-def _expand(pattern: str, macros: Mapping[str, str], where: str) -> str:
-    def substitute(match: re.Match[str]) -> str:
-        try:
-            return macros[match.group(1)]
-        except KeyError as err:
-            raise SafetyDataError(
-                f"{where}: unknown macro @{match.group(1)}; "
-                f"expected one of {sorted(macros)}"
-            ) from err
-
-    # Two passes let a macro use another one.
-    return _MACRO_RE.sub(substitute, _MACRO_RE.sub(substitute, pattern))
-
-
-def _compile(pattern: str, macros: Mapping[str, str], where: str) -> re.Pattern[str]:
-    try:
-        return re.compile(_expand(pattern, macros, where))
-    except re.error as err:
-        raise SafetyDataError(f"{where}: bad pattern {pattern!r}: {err}") from err
-
-
-def _category(value: Any, where: str) -> DangerCategory:
-    try:
-        return DangerCategory(value)
-    except ValueError as err:
-        raise SafetyDataError(
-            f"{where}: category {value!r} is not one of "
-            f"{[c.value for c in DangerCategory]}"
-        ) from err
-
-
-def _severity(value: Any, where: str) -> Severity:
-    try:
-        return Severity[str(value).upper()]
-    except KeyError as err:
-        raise SafetyDataError(
-            f"{where}: severity {value!r} is not one of "
-            f"{[s.name.lower() for s in Severity]}"
-        ) from err
-
-
-def _optional_category(value: Any, where: str) -> DangerCategory | None:
-    return None if value is None else _category(value, where)
-
-
-def _as_list(value: Any) -> list[Any]:
-    """A YAML field that may hold one value or a list of them."""
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list | tuple) else [value]
-
-
-def _signal(raw: Mapping[str, Any], macros: Mapping[str, str]) -> _Signal:
-    name = raw.get("name")
-    if not name or not raw.get("patterns"):
-        raise SafetyDataError(f"signal {raw!r} needs a name and patterns")
-    subject = raw.get("subject", "any")
-    if subject not in ("any", "first", "other"):
-        raise SafetyDataError(f"{name}: subject {subject!r} is not any/first/other")
-    not_if = raw.get("not_if")
-    return _Signal(
-        name=name,
-        category=_category(raw.get("category"), name),
-        severity=_severity(raw.get("severity"), name),
-        patterns=tuple(_compile(p, macros, name) for p in raw["patterns"]),
-        negatable=bool(raw.get("negatable", False)),
-        subject=subject,
-        resolve=frozenset(_category(c, name) for c in _as_list(raw.get("resolve"))),
-        only_if=frozenset(_category(c, name) for c in _as_list(raw.get("only_if"))),
-        if_minor=_optional_category(raw.get("if_minor"), name),
-        if_adult=_optional_category(raw.get("if_adult"), name),
-        not_if=None if not_if is None else _compile(not_if, macros, name),
-        joke=bool(raw.get("joke", False)),
-        game=bool(raw.get("game", False)),
-    )
-
-
-def load_rules(data: Mapping[str, Any]) -> Rules:
-    """Compiles the content of ``patterns.yml``.
-
-    Args:
-        data: The parsed YAML document.
-
-    Returns:
-        The compiled rules.
-
-    Raises:
-        SafetyDataError: A field is missing, or a pattern or macro is wrong.
-    """
-    try:
-        macros: dict[str, str] = dict(data["macros"])
-        negation, subjects, typos = data["negation"], data["subjects"], data["typos"]
-        neutralisers = tuple(
-            _Neutraliser(
-                name=raw["name"],
-                patterns=tuple(
-                    _compile(p, macros, raw["name"]) for p in raw["patterns"]
-                ),
-                unless=(
-                    _compile(raw["unless"], macros, raw["name"])
-                    if raw.get("unless")
-                    else None
-                ),
-            )
-            for raw in data["neutralisers"]
-        )
-        escalators = tuple(
-            _Escalator(
-                name=raw["name"],
-                categories=frozenset(
-                    _category(c, raw["name"]) for c in raw["categories"]
-                ),
-                lowest=_severity(raw["from"], raw["name"]),
-                target=_severity(raw["to"], raw["name"]),
-                pattern=_compile("|".join(raw["patterns"]), macros, raw["name"]),
-            )
-            for raw in data["escalators"]
-        )
-        perpetrators = tuple(
-            (_category(category, "perpetrators"), _compile(p, macros, category))
-            for category, patterns in data["perpetrators"].items()
-            for p in patterns
-        )
-        return Rules(
-            signals=tuple(_signal(raw, macros) for raw in data["signals"]),
-            neutralisers=neutralisers,
-            escalators=escalators,
-            perpetrators=perpetrators,
-            joke=_compile(data["joke"], macros, "joke"),
-            game=_compile(data["game"], macros, "game"),
-            negators=frozenset(negation["negators"]),
-            breakers=frozenset(negation["breakers"]),
-            window=int(negation["window"]),
-            first_person=frozenset(subjects["first"]),
-            other_person=frozenset(subjects["other"]),
-            determiners=frozenset(subjects["determiners"]),
-            verbs=frozenset(subjects["verbs"]),
-            typo_lexicon=tuple(typos["lexicon"]),
-            typo_keep=frozenset(typos["keep"]),
-            typo_min_length=int(typos["min_length"]),
-            typo_cutoff=float(typos["cutoff"]),
-        )
-    except (KeyError, TypeError) as err:
-        raise SafetyDataError(f"{PATTERNS_FILE} is missing or misshapes {err}") from err
-
-
-def load_scorer(data: Mapping[str, Any]) -> tuple[PrototypeScorer, _ScorerSettings]:
-    """Builds the prototype scorer from the content of ``prototypes.yml``.
-
-    Raises:
-        SafetyDataError: A field is missing or a category is unknown.
-    """
-    try:
-        settings = _ScorerSettings(
-            min_similarity=float(data["settings"]["min_similarity"]),
-            min_margin=float(data["settings"]["min_margin"]),
-            anchors=_compile(data["settings"]["anchors"], {}, PROTOTYPES_FILE),
-        )
-        examples: list[tuple[str, DangerCategory | None]] = []
-        for category, sentences in data["danger"].items():
-            label = _category(category, PROTOTYPES_FILE)
-            examples.extend((prepare_for_scorer(s), label) for s in sentences)
-        examples.extend((prepare_for_scorer(s), None) for s in data["harmless"])
-    except (KeyError, TypeError) as err:
-        raise SafetyDataError(
-            f"{PROTOTYPES_FILE} is missing or misshapes {err}"
-        ) from err
-    return PrototypeScorer(examples), settings
-
-
-def prepare_for_scorer(sentence: str) -> str:
-    """The form prototypes are stored in: normalised, elisions spaced."""
-    return _ELISION_RE.sub(r"\1' ", normalize(sentence))
 
 
 @functools.cache
@@ -746,8 +503,8 @@ def default_detector() -> Detector:
         SafetyDataError: A data file is malformed; fix it, the detector will
             not run on half its rules.
     """
-    rules = load_rules(_read_yaml(PATTERNS_FILE))
-    scorer, settings = load_scorer(_read_yaml(PROTOTYPES_FILE))
+    rules = load_rules(read_yaml(PATTERNS_FILE))
+    scorer, settings = load_scorer(read_yaml(PROTOTYPES_FILE))
     logger.info(
         "Crisis detector ready: %d signals, %d neutralisers",
         len(rules.signals),

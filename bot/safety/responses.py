@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from bot.safety.assessment import Assessment, DangerCategory, Severity
-from bot.safety.detector import SafetyDataError
+from bot.safety.rules import SafetyDataError
 
 RESPONSES_FILE = "responses.yml"
 _VARIANTS = ("default", "minor", "adult", "critical")

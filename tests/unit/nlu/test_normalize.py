@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import timeit
 
 import pytest
 
@@ -202,10 +202,10 @@ def test_is_fast_on_short_messages() -> None:
         "jsp trop ce que je veux faire",
         "mon daron me saoule jpp",
     ]
-    rounds = 500
-    start = time.perf_counter()
-    for _ in range(rounds):
-        for message in messages:
-            normalize(message)
-    mean = (time.perf_counter() - start) / (rounds * len(messages))
+    rounds = 200
+    # The best of several batches measures the code, not a busy CI machine.
+    batches = timeit.repeat(
+        lambda: [normalize(message) for message in messages], number=rounds, repeat=7
+    )
+    mean = min(batches) / (rounds * len(messages))
     assert mean < MAX_MEAN_SECONDS_PER_MESSAGE

@@ -18,7 +18,7 @@ from bot.safety import (
     assess_all,
     responses_for,
 )
-from bot.safety.detector import load_rules
+from bot.safety.rules import load_rules
 from nlu.normalize import normalize
 
 ROOT = Path(__file__).resolve().parents[3]
