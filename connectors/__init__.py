@@ -38,6 +38,8 @@ _CHATTY_LOGGERS = {"httpx": logging.WARNING, "telegram": logging.INFO}
 _QUIET_AT_DEBUG = {"discord": logging.INFO}
 # Under var/: the next Telegram update to fetch, kept across restarts.
 TELEGRAM_OFFSET_FILE = "telegram-offset.json"
+# Under var/: the last stored message of each recent Discord DM channel.
+DISCORD_CURSOR_FILE = "discord-dm-cursors.json"
 # Longest pause between two attempts to reach a platform at start.
 START_RETRY_MAX_SECONDS = 60
 _CONFIG_ERRORS = (TelegramConfigError, OffsetFileError, DiscordConfigError)
@@ -191,4 +193,5 @@ def _discord(settings: Settings, gateway: GatewayPort) -> _Connector:
         settings.discord_bot_token,
         api_base=settings.discord_api_base,
         gateway_url=settings.discord_gateway_url,
+        cursor_path=settings.maraude_var_dir / DISCORD_CURSOR_FILE,
     )

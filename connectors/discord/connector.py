@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -26,6 +27,7 @@ from discord import app_commands
 from bot.messages import Channel, Inbound, InboundKind, Outbound
 from connectors.base import DeliveryResult, GatewayPort, KeyedLocks
 from connectors.discord.buttons import PayloadButton, button_view
+from connectors.discord.catchup import CATCH_UP_MAX_MESSAGES, DmCursors
 from connectors.discord.reading import mentions_bot, read_message
 from connectors.text import discord_chunks, typed_text
 from connectors.wording import ConnectorTexts, load_texts
@@ -91,6 +93,9 @@ class MaraudeClient(discord.Client):
             except discord.HTTPException as err:
                 logger.warning("Slash command not registered: %s", err.status)
 
+    async def on_ready(self) -> None:
+        await self.connector.catch_up()
+
     async def on_message(self, message: discord.Message) -> None:
         await self.connector.on_message(message)
 
@@ -112,6 +117,8 @@ class DiscordConnector:
         api_base: REST base with its version (``https://discord.com/api/v10``);
             empty for Discord's.
         gateway_url: websocket URL of the gateway; empty for Discord's.
+        cursor_path: file remembering the last stored DM of each channel,
+            to fetch what was sent while the bot was away; None to not.
         sync_commands: register ``/parler`` with Discord at start.
         guild_ready_timeout: see :data:`GUILD_READY_TIMEOUT_SECONDS`.
         texts: the connector's own wording.
@@ -130,6 +137,7 @@ class DiscordConnector:
         *,
         api_base: str = "",
         gateway_url: str = "",
+        cursor_path: Path | None = None,
         sync_commands: bool = True,
         guild_ready_timeout: float = GUILD_READY_TIMEOUT_SECONDS,
         texts: ConnectorTexts | None = None,
@@ -146,6 +154,7 @@ class DiscordConnector:
         self._chats = KeyedLocks()
         self._in_flight: set[asyncio.Task[Any]] = set()
         self._saved_endpoints: tuple[str, yarl.URL] | None = None
+        self._cursors = DmCursors(cursor_path) if cursor_path else None
 
     @property
     def routes(self) -> list[Any]:
@@ -296,7 +305,41 @@ class DiscordConnector:
             platform_message_id=message_id,
             metadata=notes,
         )
-        await self._converse(inbound, message.channel)
+
+        def stored() -> None:
+            if self._cursors is not None and message_id == str(message.id):
+                self._cursors.advance(message.channel.id, message.id)
+
+        await self._converse(inbound, message.channel, stored)
+
+    async def catch_up(self) -> None:
+        """Answer the DMs sent while the bot had no session, oldest first."""
+        if self._cursors is None or self._client is None:
+            return
+        client, found = self._client, 0
+        with self._tracked():
+            for channel_id, last in self._cursors.snapshot():
+                channel = client.get_partial_messageable(
+                    channel_id, type=discord.ChannelType.private
+                )
+                try:
+                    missed = [
+                        message
+                        async for message in channel.history(
+                            after=discord.Object(last),
+                            oldest_first=True,
+                            limit=CATCH_UP_MAX_MESSAGES,
+                        )
+                        if not message.author.bot
+                    ]
+                except discord.HTTPException as err:
+                    logger.warning("DM history not read: %s", err.status)
+                    continue
+                for message in missed:
+                    await self._from_dm(message, str(message.id))
+                found += len(missed)
+        if found:
+            logger.info("Caught up %d direct messages sent while away", found)
 
     def _addressed_to_bot(self, message: discord.Message) -> bool:
         bot_id = self._bot_id()
@@ -410,15 +453,23 @@ class DiscordConnector:
             await self._converse(inbound, private)
 
     async def _converse(
-        self, inbound: Inbound, channel: discord.abc.Messageable
+        self,
+        inbound: Inbound,
+        channel: discord.abc.Messageable,
+        stored: Callable[[], None] | None = None,
     ) -> DeliveryResult | None:
-        """Store, answer, deliver; None when there was nothing to deliver."""
+        """Store, answer, deliver; None when there was nothing to deliver.
+
+        ``stored`` is called once the gateway has stored the message.
+        """
         conversation = self._gateway.conversation_id(Channel.DISCORD, inbound.user_id)
         key = inbound.address or conversation
         async with self._chats.hold(key):
             try:
                 async with self._typing(channel):
                     answers = await self._gateway.receive(inbound)
+                if stored is not None:
+                    stored()
             except Exception:
                 # Recovered by asking again: Discord will not resend it.
                 logger.exception("Message of %s not stored", conversation)

@@ -80,6 +80,7 @@ class _State:
     resumes: int = 0
     connections: int = 0
     requests: list[tuple[str, str]] = field(default_factory=list)
+    history: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 class FakeDiscord(ThreadedServer):
@@ -126,9 +127,9 @@ class FakeDiscord(ThreadedServer):
 
     def dm(self, user_id: int, content: str = "", **extra: Any) -> dict[str, Any]:
         """A direct message from ``user_id`` to the bot; returns it."""
-        message = self.message_payload(
-            user_id, self.dm_channel_of(user_id), content, **extra
-        )
+        channel_id = self.dm_channel_of(user_id)
+        message = self.message_payload(user_id, channel_id, content, **extra)
+        self._remember(channel_id, message)
         self.dispatch("MESSAGE_CREATE", message)
         return message
 
@@ -178,6 +179,10 @@ class FakeDiscord(ThreadedServer):
         data = {"id": command["id"], "name": "parler", "type": 1, "options": options}
         channel = self.channel_id if in_server else self.dm_channel_of(user_id)
         return self._interact(user_id, channel, 2, data, None, in_server=in_server)
+
+    def _remember(self, channel_id: int, message: dict[str, Any]) -> None:
+        with self.lock:
+            self.state.history.setdefault(channel_id, []).append(message)
 
     def block(self, user_id: int) -> None:
         """The user closes their DMs to the bot: sends get 403 / 50007."""
@@ -499,6 +504,7 @@ class FakeDiscord(ThreadedServer):
         app.router.add_put(f"{api}/applications/{{app}}/commands", self._commands)
         app.router.add_post(f"{api}/users/@me/channels", self._open_dm)
         app.router.add_post(f"{api}/channels/{{channel}}/messages", self._create)
+        app.router.add_get(f"{api}/channels/{{channel}}/messages", self._history)
         app.router.add_post(f"{api}/channels/{{channel}}/typing", self._typing)
         app.router.add_post(
             f"{api}/interactions/{{id}}/{{token}}/callback", self._reply
@@ -622,7 +628,20 @@ class FakeDiscord(ThreadedServer):
         )
         with self.lock:
             self.state.sent.append(sent)
+        self._remember(channel_id, message)
         return _json(message)
+
+    async def _history(self, request: web.Request) -> web.Response:
+        """Messages after ``after``: the oldest ``limit`` of them, newest first."""
+        channel_id = int(request.match_info["channel"])
+        after = int(request.query.get("after", 0))
+        limit = int(request.query.get("limit", 50))
+        with self.lock:
+            messages = list(self.state.history.get(channel_id, []))
+        later = sorted(
+            (m for m in messages if int(m["id"]) > after), key=lambda m: int(m["id"])
+        )
+        return _json(list(reversed(later[:limit])))
 
     def _take_rate_limit(self, channel_id: int) -> float | None:
         for entry in self.state.rate_limits:

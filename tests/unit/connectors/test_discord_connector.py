@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 
@@ -341,3 +342,31 @@ async def test_the_connection_comes_back_after_a_network_cut(
 
     fake_discord.dm(USER, "re")
     await fake_discord.wait_sent(fake_discord.dm_channel_of(USER), 1)
+
+
+async def test_dms_sent_while_the_bot_was_away_are_answered_in_order(
+    discord_factory: DiscordFactory,
+    fake_discord: FakeDiscord,
+    gateway: GatewayDouble,
+    tmp_path: Path,
+) -> None:
+    cursors = tmp_path / "discord-dm-cursors.json"
+    first = await discord_factory(cursor_path=cursors)
+    fake_discord.dm(USER, "un")
+    dm = fake_discord.dm_channel_of(USER)
+    await fake_discord.wait_sent(dm, 1)
+    await first.stop()
+    await wait_until(lambda: not fake_discord.connected, what="the session closed")
+
+    fake_discord.dm(USER, "deux")
+    fake_discord.dm(USER, "trois")
+    await wait_until(lambda: len(fake_discord.state.dropped_events) == 2)
+    await discord_factory(cursor_path=cursors)
+
+    await fake_discord.wait_sent(dm, 3)
+    assert gateway.texts_from(USER) == ["un", "deux", "trois"]
+    assert [m.content for m in fake_discord.sent_to(dm)] == [
+        "echo: un",
+        "echo: deux",
+        "echo: trois",
+    ]
