@@ -27,6 +27,9 @@ QUIET_RASA = {
     # Rasa 3.6 uses SQLAlchemy 1.4 APIs that warn about 2.0 at every start.
     "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
     "TF_CPP_MIN_LOG_LEVEL": "2",
+    # Rasa 3.6's dependencies print pages of DeprecationWarnings at start on
+    # Python 3.11; they say nothing an operator can act on.
+    "PYTHONWARNINGS": "ignore::DeprecationWarning",
 }
 
 

@@ -9,7 +9,6 @@
   const form = document.getElementById("form");
   const input = document.getElementById("text");
   const status = document.getElementById("status");
-  const send = form.querySelector("button");
 
   const senderId = (() => {
     let id = localStorage.getItem("maraude.sender");
@@ -87,16 +86,23 @@
     return response.json();
   }
 
+  // Messages go out one at a time, in order: what is typed while an answer is
+  // on its way waits its turn instead of being dropped.
+  let queue = Promise.resolve();
+
   // `shown` is what the young person sees of their own message (a button's
   // title rather than its payload); null shows nothing (the opening hello).
-  async function say(payload, shown = payload) {
-    if (busy || !payload.trim()) return;
-    busy = true;
-    send.disabled = true;
+  function say(payload, shown = payload) {
+    if (!payload.trim()) return;
     clearChoices();
     if (shown !== null) {
       addBubble(shown, "me");
     }
+    queue = queue.then(() => deliver(payload, shown));
+  }
+
+  async function deliver(payload, shown) {
+    busy = true;
     const typing = addBubble("Maraude écrit…", "bot", "msg--typing");
     try {
       const data = await post("/api/webchat/messages", {
@@ -112,13 +118,11 @@
       showStatus(
         "Oups, ton message n'est pas parti (connexion coupée ?). Réessaie dans un instant."
       );
-      if (shown === payload) {
+      if (shown === payload && !input.value) {
         input.value = payload; // give the words back so nothing is lost
       }
     } finally {
       busy = false;
-      send.disabled = false;
-      input.focus();
     }
   }
 
