@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ import discord.gateway
 import discord.http
 import yarl
 from discord import app_commands
+from starlette.routing import BaseRoute
 
 from bot.messages import Channel, Inbound, InboundKind, Outbound
 from connectors.base import DeliveryResult, GatewayPort, KeyedLocks
@@ -157,7 +158,7 @@ class DiscordConnector:
         self._cursors = DmCursors(cursor_path) if cursor_path else None
 
     @property
-    def routes(self) -> list[Any]:
+    def routes(self) -> list[BaseRoute]:
         return []  # Discord's gateway is a websocket the bot opens itself
 
     @property
@@ -227,6 +228,9 @@ class DiscordConnector:
                 "Discord rejected DISCORD_BOT_TOKEN; copy it again from the "
                 "Developer Portal (your application > Bot > Reset Token)."
             ) from None
+        except BaseException:
+            await client.close()  # its HTTP session, before trying again
+            raise
         return client
 
     async def _run(self) -> None:
@@ -252,7 +256,8 @@ class DiscordConnector:
     # --- Receiving -------------------------------------------------------
 
     @contextlib.contextmanager
-    def _tracked(self) -> Any:
+    def _tracked(self) -> Iterator[None]:
+        """Count the running task in, so that :meth:`stop` waits for it."""
         task = asyncio.current_task()
         if task is not None:
             self._in_flight.add(task)

@@ -127,3 +127,22 @@ async def test_an_unreachable_platform_does_not_keep_the_service_down(
         assert "retrying in the background" in caplog.text
     finally:
         await stop_connectors(handles)
+
+
+async def test_an_unreachable_discord_does_not_keep_the_service_down(
+    tmp_path: Path, gateway: GatewayDouble, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = settings(
+        tmp_path,
+        discord_bot_token=DISCORD_TOKEN,
+        discord_api_base="http://127.0.0.1:9/api/v10",
+        discord_gateway_url="ws://127.0.0.1:9/gateway",
+    )
+
+    with caplog.at_level(logging.WARNING, logger="connectors"):
+        handles = await start_connectors(config, gateway)
+    try:
+        assert [h.name for h in handles] == ["discord"]
+        assert "retrying in the background" in caplog.text
+    finally:
+        await stop_connectors(handles)
