@@ -74,3 +74,19 @@ def test_a_young_person_chats_on_a_phone_sized_screen(
     assert width <= PHONE["width"]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "webchat-phone.png"))
+
+
+def test_messages_typed_while_the_bot_answers_are_all_sent_in_order(
+    stack: Stack, phone_page: Page
+) -> None:
+    page = phone_page
+    page.goto(stack.base_url)
+
+    # Typed at once, before the opening answer arrives.
+    for text in ("t'es un bot ?", "c'est gratuit ?"):
+        page.fill("#text", text)
+        page.keyboard.press("Enter")
+
+    expect(page.locator(".msg--me")).to_have_text(["t'es un bot ?", "c'est gratuit ?"])
+    expect(page.locator(".msg--bot").last).to_contain_text("gratuit", timeout=90_000)
+    expect(page.locator(".msg--bot", has_text="Oui, je suis un bot")).to_have_count(1)
