@@ -32,6 +32,7 @@ TOKEN = "fake-discord-token"
 DISCORD_EPOCH_MS = 1_420_070_400_000
 MESSAGE_CONTENT_INTENT = 1 << 15
 HEARTBEAT_INTERVAL_MS = 41_250
+HEARTBEAT_ACK_DELAY_SECONDS = 0.05
 MAX_CHARS = 2000
 # Discord's JSON error codes used here.
 CANNOT_SEND_TO_USER = 50007
@@ -446,7 +447,7 @@ class FakeDiscord(ThreadedServer):
     async def _on_frame(self, session: _Session, frame: dict[str, Any]) -> None:
         op, data = frame.get("op"), frame.get("d")
         if op == 1:  # heartbeat
-            await session.socket.send_str(json.dumps({"op": 11}))
+            asyncio.get_running_loop().create_task(self._ack_heartbeat(session))
         elif op == 2:  # identify
             await self._identify(session, data or {})
         elif op == 6:  # resume: nothing was buffered, so nothing to replay
@@ -459,6 +460,14 @@ class FakeDiscord(ThreadedServer):
             with self.lock:
                 self.state.resumes += 1
             await self._send(session, "RESUMED", {})
+
+    async def _ack_heartbeat(self, session: _Session) -> None:
+        # A network's worth of delay: discord.py notes the send time of a
+        # heartbeat only after sending it, so an instant ACK would be timed
+        # against the previous heartbeat ("Can't keep up ... 41 s behind").
+        await asyncio.sleep(HEARTBEAT_ACK_DELAY_SECONDS)
+        if not session.socket.closed:
+            await session.socket.send_str(json.dumps({"op": 11}))
 
     async def _identify(self, session: _Session, data: dict[str, Any]) -> None:
         if data.get("token") != self.token:
