@@ -19,7 +19,9 @@ from honcho.printer import Printer
 
 from bot import logs
 from bot.config import PROJECT_ROOT, ConfigError, Settings, get_settings
-from bot.db import migrate
+from bot.console import auth
+from bot.db import create_engine_for, migrate, session_factory
+from bot.db.console_models import Role
 from bot.identity import new_secret_key
 from bot.stack import QUIET_RASA, RASA_PYTHON, TRAIN_SCRIPT, stack_processes
 
@@ -57,6 +59,47 @@ def db_upgrade() -> None:
 def db_revision(message: str = typer.Option(..., "-m", help="What changes.")) -> None:
     """Autogenerate a migration from the models (for developers)."""
     migrate.make_revision(get_settings().database_url, message)
+
+
+@app.command("create-admin")
+def create_admin(
+    username: str = typer.Argument(..., help="Sign-in name (a-z, 0-9, . _ -)."),
+    display_name: str = typer.Option(
+        "", "--display-name", help="Name shown in the console; the username if empty."
+    ),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input."
+    ),
+) -> None:
+    """Create a console administrator (the first account, or another one)."""
+    settings = get_settings()
+    migrate.upgrade(settings.database_url)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt(
+            f"Password for {username} ({auth.PASSWORD_MIN_CHARS}+ characters)",
+            hide_input=True,
+            confirmation_prompt=True,
+        )
+    engine = create_engine_for(settings.database_url)
+    try:
+        auth.create_account(
+            session_factory(engine),
+            username,
+            display_name or username,
+            Role.ADMIN,
+            password,
+        )
+    except auth.AccountError as err:
+        typer.echo(f"Admin not created: {err}", err=True)
+        raise SystemExit(1) from err
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"Admin {username!r} created. Sign in at "
+        f"http://{settings.maraude_host}:{settings.maraude_port}/console/"
+    )
 
 
 @app.command()

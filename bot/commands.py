@@ -8,6 +8,8 @@ from __future__ import annotations
 
 COMMAND_KEY = "maraude_command"
 ERASE_CONVERSATION = "erase_conversation"
+# The young person asked for a human: queue the conversation for counsellors.
+REQUEST_HANDOFF = "request_handoff"
 
 
 def command_message(command: str) -> dict[str, str]:

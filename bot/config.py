@@ -10,8 +10,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.permanences import Permanences, PermanencesError, parse_permanences
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,10 +54,34 @@ class Settings(BaseSettings):
     discord_api_base: str = ""
     discord_gateway_url: str = ""
 
+    # Counsellor console
+    console_session_idle_minutes: int = Field(default=60, ge=1)
+    console_session_max_hours: float = Field(default=12.0, gt=0)
+    console_lockout_attempts: int = Field(default=5, ge=1)
+    console_lockout_minutes: int = Field(default=15, ge=1)
+    console_cookie_secure: bool = False
+
+    # When counsellors are there to read young people (see bot/permanences.py)
+    permanences: str = "lun-ven 09:00-17:00"
+    permanences_timezone: str = "Europe/Paris"
+
     @field_validator("rasa_url", "action_server_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _check_permanences(self) -> Settings:
+        try:
+            parse_permanences(self.permanences, self.permanences_timezone)
+        except PermanencesError as err:
+            raise ValueError(f"PERMANENCES or PERMANENCES_TIMEZONE: {err}") from err
+        return self
+
+    @property
+    def opening_hours(self) -> Permanences:
+        """The permanences, read from PERMANENCES and PERMANENCES_TIMEZONE."""
+        return parse_permanences(self.permanences, self.permanences_timezone)
 
     @property
     def database_url(self) -> str:

@@ -25,7 +25,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.commands import ERASE_CONVERSATION
+from bot.commands import ERASE_CONVERSATION, REQUEST_HANDOFF
 from bot.db.base import utcnow
 from bot.db.models import (
     Author,
@@ -35,6 +35,7 @@ from bot.db.models import (
     Message,
     MessageStatus,
 )
+from bot.handoff import request_handoff
 from bot.identity import pseudonym
 from bot.messages import Button, Channel, Inbound, InboundKind, Outbound
 from bot.privacy import erase_conversation
@@ -226,6 +227,8 @@ class Gateway:
             # Nothing of this turn is stored: the answers confirm the erasure.
             erase_conversation(self._sessions, self._tracker_db, conversation_id)
             return reply.messages
+        if REQUEST_HANDOFF in reply.commands:
+            request_handoff(self._sessions, conversation_id, reason="asked")
         self._set_status(message_id, MessageStatus.PROCESSED)
         return self._store_answers(conversation_id, reply.messages)
 

@@ -4,4 +4,7 @@ Add a line here when a package gets models of its own.
 """
 
 import bot.orientation.models  # noqa: F401
-from bot.db import models  # noqa: F401
+from bot.db import (
+    console_models,  # noqa: F401
+    models,  # noqa: F401
+)

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from bot.config import Settings, get_settings
+from bot.console import install_console
 from bot.db import create_engine_for, session_factory
 from bot.gateway import Gateway
 from bot.rasa_client import RasaClient
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webchat.router)
     app.include_router(health.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_console(app)
     return app
 
 
