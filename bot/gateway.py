@@ -40,6 +40,7 @@ from bot.identity import pseudonym
 from bot.messages import Button, Channel, Inbound, InboundKind, Outbound
 from bot.privacy import erase_conversation
 from bot.rasa_client import RasaClient, RasaReply, RasaUnavailableError
+from bot.safety.net import SafetyNet
 from bot.texts import GatewayTexts
 
 logger = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ class Gateway:
         secret_key: key of the pseudonyms.
         texts: the gateway's own wording.
         tracker_db: Rasa's SQLite tracker store, erased with a conversation.
+        safety: the crisis screening every inbound text goes through first.
     """
 
     def __init__(
@@ -93,9 +95,11 @@ class Gateway:
         secret_key: bytes,
         texts: GatewayTexts,
         tracker_db: Path | None = None,
+        safety: SafetyNet | None = None,
     ) -> None:
         self._sessions = sessions
         self._tracker_db = tracker_db
+        self._safety = safety
         self._rasa = rasa
         self._key = secret_key
         self._texts = texts
@@ -181,6 +185,17 @@ class Gateway:
             text = message.text or ""
             waiting = self._has_deferred(session, accepted)
 
+        if kind is InboundKind.TEXT and text.strip() and self._safety is not None:
+            # Before anything else, in every state: danger gets its numbers.
+            screening = self._safety.screen(accepted.conversation_id, text)
+            if not screening.forward:
+                self._set_status(accepted.message_id, MessageStatus.PROCESSED)
+                return self._store_answers(
+                    accepted.conversation_id,
+                    [answer for _, answer in screening.answers],
+                    kinds=[answer_kind for answer_kind, _ in screening.answers],
+                )
+
         if mode == ConversationMode.HUMAN:
             # A counsellor has the conversation: the bot stays silent.
             self._set_status(accepted.message_id, MessageStatus.PROCESSED)
@@ -250,14 +265,19 @@ class Gateway:
             session.get_one(Message, message_id).status = status
 
     def _store_answers(
-        self, conversation_id: str, answers: list[Outbound]
+        self,
+        conversation_id: str,
+        answers: list[Outbound],
+        kinds: list[str] | None = None,
     ) -> list[Outbound]:
+        kinds = kinds or [InboundKind.TEXT.value] * len(answers)
         with self._sessions.begin() as session:
-            for answer in answers:
+            for answer, answer_kind in zip(answers, kinds, strict=True):
                 session.add(
                     Message(
                         conversation_id=conversation_id,
                         author=Author.BOT,
+                        kind=answer_kind,
                         text=answer.text,
                         buttons=[
                             {"title": b.title, "payload": b.payload}
@@ -362,11 +382,21 @@ class Gateway:
             return
         result = await sender.send(target, messages)
         if result is DeliveryResult.BLOCKED:
-            logger.info("Conversation %s blocked the bot; pushes stop", conversation_id)
-            with self._sessions.begin() as session:
-                session.get_one(ChannelAddress, conversation_id).blocked = True
+            self.mark_blocked(conversation_id)
         elif result is DeliveryResult.FAILED:
             logger.warning("Push to conversation %s failed", conversation_id)
+
+    def mark_blocked(self, conversation_id: str) -> None:
+        """Stop pushing to someone whose platform says they blocked the bot.
+
+        Connectors call this when a reply (not only a push) is refused; the
+        flag clears when the person writes again.
+        """
+        with self._sessions.begin() as session:
+            address = session.get(ChannelAddress, conversation_id)
+            if address is not None:
+                address.blocked = True
+        logger.info("Conversation %s blocked the bot", conversation_id)
 
     def transcript_since(
         self, conversation_id: str, after_id: int

@@ -28,6 +28,10 @@ class GatewayPort(Protocol):
         """The pseudonym of a platform user: the only id fit for logs."""
         ...
 
+    def mark_blocked(self, conversation_id: str) -> None:
+        """The platform refused a reply because the person blocked the bot."""
+        ...
+
 
 class KeyedLocks:
     """One lock per chat, so that a chat's answers go out in order.

@@ -18,9 +18,12 @@ from bot.console import install_console
 from bot.db import create_engine_for, session_factory
 from bot.gateway import Gateway
 from bot.rasa_client import RasaClient
+from bot.safety import default_detector
+from bot.safety.net import SafetyNet, load_safety_texts
 from bot.texts import load_texts
 from bot.web import health, webchat
 from bot.web.app_paths import STATIC_DIR
+from connectors import start_connectors, stop_connectors, webhook_routes
 
 logger = logging.getLogger(__name__)
 
@@ -33,18 +36,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine_for(settings.database_url)
         rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
+        sessions = session_factory(engine)
+        safety = SafetyNet(
+            sessions, default_detector(), load_safety_texts(), settings.opening_hours
+        )
         gateway = Gateway(
-            session_factory(engine),
+            sessions,
             rasa,
             settings.secret_key(),
             load_texts(),
             tracker_db=settings.rasa_tracker_db,
+            safety=safety,
         )
         app.state.settings = settings
         app.state.engine = engine
         app.state.rasa = rasa
         app.state.gateway = gateway
         deferred = asyncio.create_task(gateway.run_deferred_loop())
+        connectors = await start_connectors(settings, gateway)
+        app.router.routes.extend(webhook_routes(connectors))
         logger.info(
             "Bot service ready on http://%s:%s",
             settings.maraude_host,
@@ -53,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await stop_connectors(connectors)
             deferred.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await deferred

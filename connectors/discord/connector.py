@@ -485,7 +485,9 @@ class DiscordConnector:
             if not answers:
                 return None
             result = await self._deliver(channel, answers)
-            if result is not DeliveryResult.DELIVERED:
+            if result is DeliveryResult.BLOCKED:
+                self._gateway.mark_blocked(conversation)
+            elif result is not DeliveryResult.DELIVERED:
                 logger.warning("Answers to %s not delivered: %s", conversation, result)
             return result
 

@@ -253,7 +253,9 @@ class TelegramConnector:
             # The message is stored: a failed delivery is logged, not raised,
             # since fetching the update again would only find a duplicate.
             result = await self._deliver(chat_id, answers)
-            if result is not DeliveryResult.DELIVERED:
+            if result is DeliveryResult.BLOCKED:
+                self._gateway.mark_blocked(conversation)
+            elif result is not DeliveryResult.DELIVERED:
                 logger.warning("Answers to %s not delivered: %s", conversation, result)
 
     def _addressed_to_bot(self, message: Message) -> bool:

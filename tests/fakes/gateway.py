@@ -30,6 +30,7 @@ class GatewayDouble:
     fail_times: int = 0
     received: list[Inbound] = field(default_factory=list)
     senders: dict[Channel, ChannelSender] = field(default_factory=dict)
+    blocked: set[str] = field(default_factory=set)
     _seen: set[tuple[str, str, str | None]] = field(default_factory=set)
 
     async def receive(self, inbound: Inbound) -> list[Outbound]:
@@ -50,6 +51,9 @@ class GatewayDouble:
 
     def conversation_id(self, channel: Channel, user_id: str) -> str:
         return f"{channel.value[:2]}-{abs(hash(user_id)) % 10**8:08d}"
+
+    def mark_blocked(self, conversation_id: str) -> None:
+        self.blocked.add(conversation_id)
 
     def texts_from(self, user_id: int | str) -> list[str | None]:
         return [i.text for i in self.received if i.user_id == str(user_id)]
