@@ -16,6 +16,7 @@ import typer
 import uvicorn
 from honcho.manager import Manager
 from honcho.printer import Printer
+from sqlalchemy import select
 
 from bot import logs
 from bot.config import PROJECT_ROOT, ConfigError, Settings, get_settings
@@ -23,11 +24,15 @@ from bot.console import auth
 from bot.db import create_engine_for, migrate, session_factory
 from bot.db.console_models import Role
 from bot.identity import new_secret_key
+from bot.orientation import cli as orientation_cli
+from bot.orientation.cli import DEFAULT_SOURCE
+from bot.orientation.models import ImportRun, ImportStatus
 from bot.stack import QUIET_RASA, RASA_PYTHON, TRAIN_SCRIPT, stack_processes
 
 app = typer.Typer(help="Maraude's bot service.", no_args_is_help=True)
 db_app = typer.Typer(help="The app database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(orientation_cli.app, name="data", help="Open reference data.")
 
 
 @app.command("init-secret")
@@ -52,7 +57,7 @@ def init_secret() -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the migrations the database lacks (idempotent)."""
-    migrate.upgrade(get_settings().database_url)
+    migrate.upgrade(get_settings().database_url, "heads")
 
 
 @db_app.command("revision")
@@ -124,7 +129,8 @@ def run() -> None:
     settings = get_settings()
     init_secret()
     typer.echo("» Database: applying migrations…")
-    migrate.upgrade(settings.database_url)
+    migrate.upgrade(settings.database_url, "heads")
+    _import_open_data_once(settings)
     model = _trained_model()
 
     manager = Manager(Printer(sys.stdout))
@@ -138,6 +144,32 @@ def run() -> None:
     typer.echo(f"» Connectors: {_connector_summary(settings)}")
     manager.loop()
     raise SystemExit(manager.returncode)
+
+
+def _import_open_data_once(settings: Settings) -> None:
+    """Load communes and Missions Locales at first setup (later: `data import`)."""
+    engine = create_engine_for(settings.database_url)
+    with session_factory(engine)() as session:
+        done = session.scalar(
+            select(ImportRun.id).where(ImportRun.status == ImportStatus.SUCCEEDED)
+        )
+    engine.dispose()
+    if done is not None:
+        return
+    if not DEFAULT_SOURCE.is_dir():
+        typer.echo(
+            f"» Open data: {DEFAULT_SOURCE} not found; orientation will fall back to "
+            "departments. Import later with `maraude data import --source DIR`."
+        )
+        return
+    typer.echo("» Open data: importing communes and Missions Locales (first run)…")
+    orientation_cli.import_data(
+        source=DEFAULT_SOURCE,
+        coverage=None,
+        database_url=settings.database_url,
+        migrate=False,
+        allow_shrink=False,
+    )
 
 
 def _trained_model() -> Path:
