@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.console import routes_admin, routes_auth, routes_conversations
 from bot.console.deps import (
     LIVE_HEADER,
+    SESSION_COOKIE,
     CsrfError,
     ForbiddenError,
     NotSignedInError,
@@ -78,7 +79,9 @@ async def _not_signed_in(request: Request, exc: Exception) -> Response:
             status_code=401,
         )
     target = request.url.path if request.method == "GET" else f"{PREFIX}/"
-    return RedirectResponse(f"{PREFIX}/login?next={target}&ok=expired", 303)
+    # Only someone who had a session is told it expired.
+    expired = "&ok=expired" if request.cookies.get(SESSION_COOKIE) else ""
+    return RedirectResponse(f"{PREFIX}/login?next={target}{expired}", 303)
 
 
 async def _forbidden(request: Request, exc: Exception) -> Response:
