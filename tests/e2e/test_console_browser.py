@@ -268,23 +268,15 @@ def test_a_danger_alert_shows_at_the_top_with_a_cue_and_others_see_who_has_it(
     console.say(asked, "je veux parler à un conseiller")
     expect(camille.locator(".entry").first).to_contain_text("Demande", timeout=10_000)
 
-    # An alert, as the gateway raises it when the detector finds danger.
-    console.say(danger, "salut")
-    engine = create_engine_for(console.stack.settings.database_url)
-    handoff.request_handoff(
-        session_factory(engine),
-        console.conversation(danger),
-        reason="danger",
-        severity=4,
-        category="suicide",
-    )
-    engine.dispose()
-
+    # The young person writes something dangerous: the safety net answers
+    # with the number and raises an alert, first in the queue, with a cue.
+    answer = console.say(danger, "ma mère m'a mis à la porte, je dors dehors ce soir")
+    assert any("115" in text for text in answer), answer
     for page in (camille, yanis):
         expect(page.locator("#danger-banner")).to_be_visible(timeout=10_000)
         first = page.locator(".entry").first
-        expect(first).to_contain_text("Danger · Critique")
-        expect(first).to_contain_text("Idées suicidaires")
+        expect(first).to_contain_text("Danger · Élevée")
+        expect(first).to_contain_text("Sans abri ce soir")
     assert camille.title().startswith("⚠")
 
     # Camille takes it; Yanis, a supervisor, sees who has it.
@@ -298,6 +290,13 @@ def test_a_danger_alert_shows_at_the_top_with_a_cue_and_others_see_who_has_it(
     expect(yanis.locator("#state")).to_contain_text("par Camille")
     expect(yanis.get_by_label("Ta réponse")).to_be_disabled()
     expect(yanis.get_by_role("button", name="Reprendre la main")).to_be_visible()
+
+    # With a counsellor on it, detection still runs: a new alert shows live.
+    console.say(danger, "j'ai envie de mourir")
+    expect(camille.locator("#state")).to_contain_text(
+        "Idées suicidaires", timeout=LIVE_SECONDS * 1000
+    )
+    expect(camille.locator("#state")).to_contain_text("Prise en charge par Camille")
 
     # On a tablet, nothing overflows sideways.
     width = yanis.evaluate("document.documentElement.scrollWidth")
