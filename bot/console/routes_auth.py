@@ -93,10 +93,11 @@ async def login(
         return _login_page(request, next_path, SIGN_IN_REFUSED, status_code=401)
     token = auth.open_session(db(request), account_id)
     response = RedirectResponse(next_path, status_code=303)
+    # No max-age: the cookie goes when the browser closes (shared computers);
+    # the server ends the session anyway (see AuthPolicy).
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        max_age=int(policy(request).max_age.total_seconds()),
         path=COOKIE_PATH,
         httponly=True,
         samesite="lax",
