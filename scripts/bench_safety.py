@@ -1,10 +1,15 @@
-"""Benchmark of the crisis detector on its gate set (a benchmark, not a test).
+"""Benchmark of the crisis detector on its two test sets (not a test).
 
-Prints recall on danger messages, precision and false-alarm rate, routing
-accuracy, a confusion table per category, and per-message latency::
+For the gate set (tests/safety/danger_messages.yml, which shaped the rules)
+and the fresh set (tests/safety/fresh_messages.yml, which nothing in
+bot/safety was shaped on), prints recall on danger messages, precision and
+false-alarm rate, routing accuracy, a confusion table per category, first
+for the rules alone and then with the learned layer; then the per-message
+latency of the whole detector (median, p95)::
 
-    .venvs/app/bin/python scripts/bench_safety.py            # the gate set
+    .venvs/app/bin/python scripts/bench_safety.py            # both sets
     .venvs/app/bin/python scripts/bench_safety.py --misses   # and what failed
+    .venvs/app/bin/python scripts/bench_safety.py --set fresh
     .venvs/app/bin/python scripts/bench_safety.py --calibrate
 
 ``--calibrate`` chooses the prototype scorer's thresholds by leave-one-out on
@@ -25,17 +30,22 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.safety import DangerCategory, assess, default_detector  # noqa: E402
-from bot.safety.detector import MIN_SCORED_WORDS  # noqa: E402
+from bot.safety import DangerCategory, default_detector  # noqa: E402
+from bot.safety.detector import MIN_SCORED_WORDS, Detector  # noqa: E402
 from bot.safety.rules import (  # noqa: E402
+    PATTERNS_FILE,
     PROTOTYPES_FILE,
+    load_rules,
     load_scorer,
     prepare_for_scorer,
+    read_yaml,
 )
 
 GATE_SET = ROOT / "tests" / "safety" / "danger_messages.yml"
+FRESH_SET = ROOT / "tests" / "safety" / "fresh_messages.yml"
+SETS = {"gate": GATE_SET, "fresh": FRESH_SET}
 NONE = "none"
-LATENCY_ROUNDS = 5
+LATENCY_ROUNDS = 3
 # Leave-one-out grid for --calibrate, and the harmless share it tolerates.
 SIMILARITY_GRID = [round(0.20 + 0.02 * step, 2) for step in range(26)]
 MARGIN_GRID = [round(0.02 * step, 2) for step in range(11)]
@@ -44,7 +54,7 @@ MAX_HARMLESS_SHARE = 0.02
 
 @dataclass(frozen=True)
 class Case:
-    """One message of the gate set."""
+    """One message of a test set."""
 
     text: str
     expected: str  # a category value, or NONE for a trap
@@ -54,7 +64,7 @@ class Case:
 
 
 def load_cases(path: Path = GATE_SET) -> list[Case]:
-    """Reads the gate set into cases (danger first, then traps)."""
+    """Reads a test set into cases (danger first, then traps)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     cases = []
     for section, expected_of in (("danger", None), ("traps", NONE)):
@@ -79,31 +89,25 @@ def _percent(part: int, whole: int) -> str:
     return f"{part / whole:6.1%}" if whole else "   n/a"
 
 
-def run(cases: list[Case], show_misses: bool) -> None:
-    """Scores every case and prints the figures."""
-    default_detector()  # build once, outside the timings
-
-    predicted: list[str] = []
-    latencies: list[float] = []
+def predict(detector: Detector, cases: list[Case]) -> list[str]:
+    """The first category the detector gives each case, or NONE."""
+    predicted = []
     for case in cases:
-        found = assess(case.text, is_minor=case.is_minor)
-        predicted.append(found.category.value if found else NONE)
-        for _ in range(LATENCY_ROUNDS):
-            start = time.perf_counter()
-            assess(case.text, is_minor=case.is_minor)
-            latencies.append(time.perf_counter() - start)
+        found = detector.assess_all(case.text, is_minor=case.is_minor)
+        predicted.append(found[0].category.value if found else NONE)
+    return predicted
 
-    danger = [
-        (c, p) for c, p in zip(cases, predicted, strict=True) if c.expected != NONE
-    ]
-    traps = [
-        (c, p) for c, p in zip(cases, predicted, strict=True) if c.expected == NONE
-    ]
+
+def report(title: str, cases: list[Case], predicted: list[str], misses: bool) -> None:
+    """Prints the figures of one detector on one set."""
+    pairs = list(zip(cases, predicted, strict=True))
+    danger = [(c, p) for c, p in pairs if c.expected != NONE]
+    traps = [(c, p) for c, p in pairs if c.expected == NONE]
     caught = sum(p != NONE for _, p in danger)
     routed = sum(p in c.accepted for c, p in danger)
     alarms = sum(p != NONE for _, p in traps)
 
-    print(f"Gate set: {len(danger)} danger messages, {len(traps)} traps")
+    print(f"\n=== {title}: {len(danger)} danger messages, {len(traps)} traps")
     print(f"Recall (any alarm on danger)   {_percent(caught, len(danger))}")
     print(f"Routing (right number first)   {_percent(routed, len(danger))}")
     print(f"Precision (alarms that were)   {_percent(caught, caught + alarms)}")
@@ -115,11 +119,7 @@ def run(cases: list[Case], show_misses: bool) -> None:
     print(" " * width + "".join(f"{label[:9]:>10}" for label in labels))
     for expected in labels:
         row = [
-            sum(
-                1
-                for c, p in zip(cases, predicted, strict=True)
-                if c.expected == expected and p == other
-            )
+            sum(1 for c, p in pairs if c.expected == expected and p == other)
             for other in labels
         ]
         print(f"{expected:<{width}}" + "".join(f"{count:>10}" for count in row))
@@ -128,7 +128,7 @@ def run(cases: list[Case], show_misses: bool) -> None:
     for category in DangerCategory:
         value = category.value
         relevant = [p for c, p in danger if c.expected == value]
-        given = [c for c, p in zip(cases, predicted, strict=True) if p == value]
+        given = [c for c, p in pairs if p == value]
         right = sum(1 for c in given if value in c.accepted)
         hits = sum(p == value for p in relevant)
         recall, precision = _percent(hits, len(relevant)), _percent(right, len(given))
@@ -139,18 +139,48 @@ def run(cases: list[Case], show_misses: bool) -> None:
         members = [p for c, p in traps if c.group == group]
         print(f"  {group:<22} {sum(p != NONE for p in members)}/{len(members)}")
 
-    millis = sorted(seconds * 1000 for seconds in latencies)
-    p95 = millis[int(0.95 * (len(millis) - 1))]
-    print(
-        f"\nLatency per message: median {statistics.median(millis):.3f} ms, "
-        f"p95 {p95:.3f} ms, max {millis[-1]:.3f} ms ({len(millis)} runs)"
-    )
-
-    if show_misses:
-        print("\nMisses and wrong routes:")
-        for case, got in zip(cases, predicted, strict=True):
+    if misses:
+        print("\nMisses, wrong routes and false alarms:")
+        for case, got in pairs:
             if got not in case.accepted:
                 print(f"  [{case.expected} -> {got}] {case.text}")
+
+
+def latency(detector: Detector, cases: list[Case]) -> None:
+    """Prints per-message latency of the whole detector over the cases."""
+    millis = []
+    for _ in range(LATENCY_ROUNDS):
+        for case in cases:
+            start = time.perf_counter()
+            detector.assess_all(case.text, is_minor=case.is_minor)
+            millis.append((time.perf_counter() - start) * 1000)
+    millis.sort()
+    p95 = millis[int(0.95 * (len(millis) - 1))]
+    print(
+        f"\nLatency per message (rules + learned layer): "
+        f"median {statistics.median(millis):.1f} ms, p95 {p95:.1f} ms, "
+        f"max {millis[-1]:.1f} ms ({len(millis)} runs)"
+    )
+
+
+def run(names: list[str], show_misses: bool) -> None:
+    """Scores each set with the rules alone, then with the learned layer."""
+    full = default_detector()  # built once, outside the timings
+    scorer, settings = load_scorer(read_yaml(PROTOTYPES_FILE))
+    rules_only = Detector(load_rules(read_yaml(PATTERNS_FILE)), scorer, settings)
+
+    every_case = []
+    for name in names:
+        cases = load_cases(SETS[name])
+        every_case.extend(cases)
+        report(f"{name} set, rules only", cases, predict(rules_only, cases), False)
+        report(
+            f"{name} set, rules + learned layer",
+            cases,
+            predict(full, cases),
+            show_misses,
+        )
+    latency(full, every_case)
 
 
 def calibrate() -> None:
@@ -216,11 +246,14 @@ def main() -> None:
     parser.add_argument(
         "--calibrate", action="store_true", help="tune the scorer on its prototypes"
     )
+    parser.add_argument(
+        "--set", choices=[*SETS, "both"], default="both", help="which set to score"
+    )
     args = parser.parse_args()
     if args.calibrate:
         calibrate()
     else:
-        run(load_cases(), show_misses=args.misses)
+        run(list(SETS) if args.set == "both" else [args.set], args.misses)
 
 
 if __name__ == "__main__":

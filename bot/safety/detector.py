@@ -1,4 +1,4 @@
-"""The crisis detector: rules first, a prototype scorer behind them.
+"""The crisis detector: rules first, a learned layer and a scorer behind them.
 
 It runs on every inbound message in the gateway, whatever the conversation is
 doing and even while Rasa is down, so it is pure Python with its data in YAML
@@ -31,7 +31,14 @@ How a message is read:
    prototypes it finds only a few held-out paraphrases at a 2% false-alarm
    budget (``scripts/bench_safety.py --calibrate``). Character n-grams cannot
    carry meaning far; a sentence encoder would (see ENGINEERING.md).
-6. Message-wide cues raise severities (a time or a plan with suicidal talk,
+6. The learned layer (:mod:`bot.safety.learned`: a sentence encoder and a
+   classifier fitted on ``training.yml``) reads the whole message when no
+   rule fired and no danger phrase was negated, and raises a medium alert in
+   its category when its probability of danger reaches a threshold chosen by
+   cross-validation for recall within a false-alarm budget. It finds most of
+   the paraphrases the rules were never written for. When rules did fire, it
+   only adds its signal to the category it agrees with.
+7. Message-wide cues raise severities (a time or a plan with suicidal talk,
    a weapon or "he is here" with violence, repetition with harassment).
 
 The rules are tuned for recall: a doubt raises a medium alert that a
@@ -49,6 +56,8 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from bot.safety.assessment import Assessment, DangerCategory, Severity
+from bot.safety.encoder import default_encoder
+from bot.safety.learned import LearnedLayer, load_classifier, read_classifier_file
 from bot.safety.rules import (
     ELISION_RE,
     PATTERNS_FILE,
@@ -65,7 +74,14 @@ from bot.safety.rules import (
 from bot.safety.scorer import PrototypeScorer
 from nlu.normalize import normalize
 
-__all__ = ["Detector", "SafetyDataError", "assess", "assess_all", "default_detector"]
+__all__ = [
+    "Detector",
+    "RuleReading",
+    "SafetyDataError",
+    "assess",
+    "assess_all",
+    "default_detector",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +104,7 @@ CLAUSE_OVERLAP_WORDS = 12
 # Words that sound exactly like a danger word are corrected from this length.
 PHONETIC_MIN_LENGTH = 5
 _SCORER_SIGNAL_PREFIX = "scorer."
+_LEARNED_SIGNAL_PREFIX = "learned."
 # Shorter clauses share too few letters with anything to be scored fairly
 # ("pas envie" is not a suicide sentence); the rules still read them.
 MIN_SCORED_WORDS = 4
@@ -100,6 +117,28 @@ class _Hit:
     signal: str
 
 
+@dataclass(frozen=True)
+class RuleReading:
+    """What the rules alone make of a message.
+
+    Attributes:
+        assessments: The dangers the rules and the prototype scorer found.
+        negated: Whether a danger phrase was matched but negated ("je veux
+            pas mourir"), or a clause's only danger words are negated ("je
+            pense pas au suicide"); sentence encoders barely see negation,
+            so the learned layer then keeps quiet.
+        idiom: Whether an idiom that borrows danger words was blanked out
+            ("ce taf me tue", "dormi dehors au camping"): the rules have
+            explained those words, and the learned layer keeps quiet too.
+    """
+
+    assessments: list[Assessment]
+    negated: bool
+    idiom: bool = False
+    hits: tuple[_Hit, ...] = ()
+    message: str = ""
+
+
 @dataclass
 class _Clause:
     """One clause in the detector's form, with what is computed about it."""
@@ -107,6 +146,7 @@ class _Clause:
     text: str
     joking: bool
     gaming: bool
+    idiom: bool = False
     negated_hit: bool = False
     perpetrators: list[tuple[int, DangerCategory]] = field(default_factory=list)
 
@@ -119,11 +159,13 @@ class Detector:
         rules: Rules,
         scorer: PrototypeScorer | None = None,
         scorer_settings: ScorerSettings | None = None,
+        learned: LearnedLayer | None = None,
     ) -> None:
-        """Keeps the compiled rules and the optional prototype scorer."""
+        """Keeps the compiled rules and the optional scorer and learned layer."""
         self._rules = rules
         self._scorer = scorer
         self._scorer_settings = scorer_settings
+        self._learned = learned
         self._typos: dict[str, str] = {}
         self._lexicon_set = frozenset(rules.typo_lexicon)
         # First lexicon word wins when two sound alike ("frappe", "frapper").
@@ -146,13 +188,50 @@ class Detector:
         Returns:
             One assessment per category found; empty when nothing was.
         """
+        reading = self.read_rules(text, is_minor=is_minor)
+        if self._learned is None or not reading.message:
+            return reading.assessments
+        if not reading.assessments and (reading.negated or reading.idiom):
+            return []
+        try:
+            verdict = self._learned.judge(text)
+        except Exception:
+            # The rules must keep answering whatever happens to the encoder
+            # (memory, a broken wheel): log it and go on without the layer.
+            logger.exception("Learned layer failed; answering from the rules")
+            return reading.assessments
+        if verdict is None or not verdict.alarm:
+            return reading.assessments
+        logger.debug(
+            "Learned layer: %s at %.2f", verdict.category.value, verdict.probability
+        )
+
+        found = {assessment.category for assessment in reading.assessments}
+        if found and verdict.category not in found:
+            return reading.assessments  # it must not outvote a rule
+        # Alone it raises a medium alert; beside a rule it only confirms.
+        severity = Severity.LOW if found else Severity.MEDIUM
+        name = f"{_LEARNED_SIGNAL_PREFIX}{verdict.category.value}"
+        hits = [*reading.hits, _Hit(verdict.category, severity, name)]
+        return self._aggregate(hits, reading.message)
+
+    def read_rules(self, text: str, *, is_minor: bool | None = None) -> RuleReading:
+        """What the rules and the prototype scorer alone find in a message.
+
+        Args:
+            text: The message as received; any string.
+            is_minor: As for :meth:`assess_all`.
+
+        Returns:
+            Their assessments, and whether a danger phrase was negated.
+        """
         clauses = [
             clause
             for sentence in _SENTENCE_RE.split(text)
             for clause in self._prepare(sentence)
         ]
         if not clauses:
-            return []
+            return RuleReading([], negated=False)
         message = " | ".join(clause.text for clause in clauses)
 
         named_anywhere = self._find_perpetrators(message)
@@ -162,7 +241,16 @@ class Detector:
             # The scorer is the fallback for clauses no rule understood; it
             # must not outvote a rule on the category.
             hits.extend(found or self._score(clause))
-        return self._aggregate(hits, message)
+        return RuleReading(
+            self._aggregate(hits, message),
+            negated=any(
+                clause.negated_hit or self._only_negated_anchors(clause)
+                for clause in clauses
+            ),
+            idiom=any(clause.idiom for clause in clauses),
+            hits=tuple(hits),
+            message=message,
+        )
 
     # ------------------------------------------------------------ reading
 
@@ -175,13 +263,15 @@ class Detector:
         spaced = ELISION_RE.sub(r"\1' ", corrected)
         clauses = []
         for part in self._chunks(_CLAUSE_RE.split(spaced)):
-            text = self._neutralise(part.strip())
+            written = part.strip()
+            text = self._neutralise(written)
             if text.strip(" _"):
                 clauses.append(
                     _Clause(
                         text=text,
                         joking=bool(self._rules.joke.search(text)),
                         gaming=bool(self._rules.game.search(text)),
+                        idiom=text != written,
                         perpetrators=self._find_perpetrators(text),
                     )
                 )
@@ -377,6 +467,15 @@ class Detector:
                 return "other"
         return None
 
+    def _only_negated_anchors(self, clause: _Clause) -> bool:
+        """Whether the clause holds danger words and every one is negated."""
+        if self._scorer_settings is None:
+            return False
+        anchors = list(self._scorer_settings.anchors.finditer(clause.text))
+        return bool(anchors) and all(
+            self._negated(clause.text, anchor) for anchor in anchors
+        )
+
     def _score(self, clause: _Clause) -> list[_Hit]:
         """A medium hit when the clause is close to a danger prototype."""
         if self._scorer is None or self._scorer_settings is None:
@@ -497,7 +596,8 @@ def default_detector() -> Detector:
     """The detector built from the data files beside this module.
 
     Built at first use, not at import (no I/O at import time); call it at
-    start-up to pay the few milliseconds before the first message.
+    start-up: it also loads the sentence encoder (a few seconds), which would
+    otherwise delay the first message.
 
     Raises:
         SafetyDataError: A data file is malformed; fix it, the detector will
@@ -505,12 +605,23 @@ def default_detector() -> Detector:
     """
     rules = load_rules(read_yaml(PATTERNS_FILE))
     scorer, settings = load_scorer(read_yaml(PROTOTYPES_FILE))
+    classifier, threshold = load_classifier(read_classifier_file())
+    encoder = default_encoder()
+    try:
+        encoder.warm_up()
+    except Exception:
+        # Same reasoning as in assess_all: without the encoder the rules
+        # still answer; each message will retry the load and log it.
+        logger.exception("Sentence encoder failed to load; rules only for now")
     logger.info(
-        "Crisis detector ready: %d signals, %d neutralisers",
+        "Crisis detector ready: %d signals, %d neutralisers, learned layer at %.2f",
         len(rules.signals),
         len(rules.neutralisers),
+        threshold,
     )
-    return Detector(rules, scorer, settings)
+    return Detector(
+        rules, scorer, settings, LearnedLayer(encoder, classifier, threshold)
+    )
 
 
 def assess_all(text: str, *, is_minor: bool | None = None) -> list[Assessment]:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
 import pytest
 import yaml
 
@@ -20,10 +16,12 @@ from bot.safety import (
 )
 from bot.safety.rules import load_rules
 from nlu.normalize import normalize
-
-ROOT = Path(__file__).resolve().parents[3]
-GATE_SET = ROOT / "tests" / "safety" / "danger_messages.yml"
-SAFETY_DATA = ROOT / "bot" / "safety"
+from tests.unit.safety.sets import (
+    GATE_SET,
+    SAFETY_DATA,
+    detector_data_sentences,
+    load_set,
+)
 
 # The gate, from issue 4.
 MIN_RECALL = 0.98
@@ -46,41 +44,7 @@ CYBER = DangerCategory.CYBER_HARASSMENT
 IMMEDIATE = DangerCategory.IMMEDIATE_DANGER
 
 
-@dataclass(frozen=True)
-class Case:
-    text: str
-    category: DangerCategory | None
-    accepted: frozenset[DangerCategory]
-    is_minor: bool | None
-
-
-def _load_gate_set() -> tuple[list[Case], list[Case]]:
-    data: dict[str, Any] = yaml.safe_load(GATE_SET.read_text(encoding="utf-8"))
-    danger: list[Case] = []
-    traps: list[Case] = []
-    for section, target in (("danger", danger), ("traps", traps)):
-        for group, items in data[section].items():
-            for item in items:
-                entry: dict[str, Any] = (
-                    {"text": item} if isinstance(item, str) else item
-                )
-                category = DangerCategory(group) if section == "danger" else None
-                accepted = {DangerCategory(value) for value in entry.get("also", ())}
-                if category is not None:
-                    accepted.add(category)
-                is_minor = entry.get("is_minor")
-                target.append(
-                    Case(
-                        text=entry["text"],
-                        category=category,
-                        accepted=frozenset(accepted),
-                        is_minor=None if is_minor is None else bool(is_minor),
-                    )
-                )
-    return danger, traps
-
-
-DANGER, TRAPS = _load_gate_set()
+DANGER, TRAPS = load_set(GATE_SET)
 
 
 # ------------------------------------------------------------------ the gate
@@ -123,27 +87,13 @@ def test_gate_gives_the_right_number_first_for_most_danger_messages() -> None:
     assert accuracy >= MIN_ROUTING_ACCURACY, f"routing {accuracy:.3f}; wrong: {wrong}"
 
 
-def _strings(node: Any) -> list[str]:
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, dict):
-        return [text for value in node.values() for text in _strings(value)]
-    if isinstance(node, list):
-        return [text for value in node for text in _strings(value)]
-    return []
-
-
 def test_gate_set_never_leaks_into_the_detector_data() -> None:
     """The test set must not be used to build the detector (issue 4).
 
     No gate message may be a prototype or a pattern string, nor sit inside
     one when it is long enough to be a sentence of its own.
     """
-    data = [
-        normalize(text)
-        for path in SAFETY_DATA.glob("*.yml")
-        for text in _strings(yaml.safe_load(path.read_text(encoding="utf-8")))
-    ]
+    data = detector_data_sentences()
     leaked = []
     for case in DANGER + TRAPS:
         message = normalize(case.text)

@@ -1,0 +1,74 @@
+"""The crisis detector's test sets, read into cases for the tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.safety import DangerCategory
+from nlu.normalize import normalize
+
+ROOT = Path(__file__).resolve().parents[3]
+GATE_SET = ROOT / "tests" / "safety" / "danger_messages.yml"
+FRESH_SET = ROOT / "tests" / "safety" / "fresh_messages.yml"
+SAFETY_DATA = ROOT / "bot" / "safety"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One message of a set, with the numbers an answer may lead with."""
+
+    text: str
+    category: DangerCategory | None
+    accepted: frozenset[DangerCategory]
+    is_minor: bool | None
+
+
+def load_set(path: Path) -> tuple[list[Case], list[Case]]:
+    """Danger cases and traps of a set (see tests/safety/*.yml for the format)."""
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    danger: list[Case] = []
+    traps: list[Case] = []
+    for section, target in (("danger", danger), ("traps", traps)):
+        for group, items in data[section].items():
+            for item in items:
+                entry: dict[str, Any] = (
+                    {"text": item} if isinstance(item, str) else item
+                )
+                category = DangerCategory(group) if section == "danger" else None
+                accepted = {DangerCategory(value) for value in entry.get("also", ())}
+                if category is not None:
+                    accepted.add(category)
+                is_minor = entry.get("is_minor")
+                target.append(
+                    Case(
+                        text=entry["text"],
+                        category=category,
+                        accepted=frozenset(accepted),
+                        is_minor=None if is_minor is None else bool(is_minor),
+                    )
+                )
+    return danger, traps
+
+
+def strings(node: Any) -> list[str]:
+    """Every string inside a parsed YAML document."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [text for value in node.values() for text in strings(value)]
+    if isinstance(node, list):
+        return [text for value in node for text in strings(value)]
+    return []
+
+
+def detector_data_sentences() -> list[str]:
+    """Every string of bot/safety/*.yml, normalised."""
+    return [
+        normalize(text)
+        for path in sorted(SAFETY_DATA.glob("*.yml"))
+        for text in strings(yaml.safe_load(path.read_text(encoding="utf-8")))
+    ]
