@@ -4,8 +4,9 @@ For the gate set (tests/safety/danger_messages.yml, which shaped the rules)
 and the fresh set (tests/safety/fresh_messages.yml, which nothing in
 bot/safety was shaped on), prints recall on danger messages, precision and
 false-alarm rate, routing accuracy, a confusion table per category, first
-for the rules alone and then with the learned layer; then the per-message
-latency of the whole detector (median, p95)::
+for the rules alone and then with the learned layer; then the alarm rate on
+ordinary traffic (the intent classifier's examples in data/nlu, none of them
+in danger) and the per-message latency of the whole detector (median, p95)::
 
     .venvs/app/bin/python scripts/bench_safety.py            # both sets
     .venvs/app/bin/python scripts/bench_safety.py --misses   # and what failed
@@ -40,6 +41,7 @@ from bot.safety.rules import (  # noqa: E402
     prepare_for_scorer,
     read_yaml,
 )
+from tests.unit.safety.sets import ordinary_messages  # noqa: E402
 
 GATE_SET = ROOT / "tests" / "safety" / "danger_messages.yml"
 FRESH_SET = ROOT / "tests" / "safety" / "fresh_messages.yml"
@@ -180,6 +182,14 @@ def run(names: list[str], show_misses: bool) -> None:
             predict(full, cases),
             show_misses,
         )
+    ordinary = ordinary_messages()
+    print(f"\n=== ordinary traffic: {len(ordinary)} examples from data/nlu")
+    for title, detector in (("rules only", rules_only), ("with layer", full)):
+        alarms = [text for text in ordinary if detector.assess_all(text)]
+        print(f"Alarms, {title:<22} {_percent(len(alarms), len(ordinary))}")
+        if show_misses and detector is full:
+            for text in alarms:
+                print(f"  [none -> alarm] {text}")
     latency(full, every_case)
 
 

@@ -14,8 +14,9 @@ What it does, deterministically (fixed seeds, one BLAS thread):
 3. Cross-validates a multinomial logistic regression (5 folds, 3 repeats,
    out-of-fold probabilities averaged) for a few regularisation strengths.
 4. For each, takes the lowest threshold at which the layer adds at most
-   ``ADDED_FALSE_ALARM_BUDGET`` of false alarms on the hard negatives, and
-   keeps the strength whose detector (rules + layer) recalls the most.
+   ``ADDED_FALSE_ALARM_BUDGET`` of false alarms on the hard negatives and
+   ``EVERYDAY_FALSE_ALARM_BUDGET`` on everyday chat, and keeps the strength
+   whose detector (rules + layer) recalls the most.
 5. Fits on the whole set and writes weights, threshold and figures.
 
 Only the training set is used: the gate set and the fresh set in tests/safety
@@ -71,6 +72,10 @@ STRENGTHS = (2.0, 4.0, 8.0, 16.0)
 # hardest we could write (gaming kills, "je suis mort", news of murders);
 # ordinary traffic alarms far less.
 ADDED_FALSE_ALARM_BUDGET = 0.04
+# Everyday turns ("stop", "jsp") are most of what the bot reads: a false
+# alarm there would answer a plain "stop" with 3114. Far tighter.
+EVERYDAY_GROUP = "everyday_chat"
+EVERYDAY_FALSE_ALARM_BUDGET = 0.01
 DECIMALS = 6
 
 FloatArray = npt.NDArray[np.float64]
@@ -82,6 +87,7 @@ class TrainingSet:
 
     texts: list[str]
     labels: npt.NDArray[np.str_]
+    everyday: npt.NDArray[np.bool_]
     rules_caught: npt.NDArray[np.bool_]
     layer_speaks: npt.NDArray[np.bool_]
 
@@ -91,12 +97,15 @@ def load_training_set() -> TrainingSet:
     data = yaml.safe_load((SAFETY / TRAINING_FILE).read_text(encoding="utf-8"))
     texts: list[str] = []
     labels: list[str] = []
+    everyday: list[bool] = []
     for category, items in data["danger"].items():
         texts.extend(items)
         labels.extend([category] * len(items))
-    for items in data["harmless"].values():
+        everyday.extend([False] * len(items))
+    for group, items in data["harmless"].items():
         texts.extend(items)
         labels.extend([NO_DANGER] * len(items))
+        everyday.extend([group == EVERYDAY_GROUP] * len(items))
 
     scorer, settings = load_scorer(read_yaml(PROTOTYPES_FILE))
     rules_only = Detector(load_rules(read_yaml(PATTERNS_FILE)), scorer, settings)
@@ -104,6 +113,7 @@ def load_training_set() -> TrainingSet:
     return TrainingSet(
         texts=texts,
         labels=np.array(labels),
+        everyday=np.array(everyday),
         rules_caught=np.array([bool(r.assessments) for r in readings]),
         layer_speaks=np.array(
             [
@@ -150,6 +160,7 @@ class Calibration:
     recall: float
     rules_false_alarms: float
     false_alarms: float
+    everyday_false_alarms: float
     layer_routing: float
 
     def as_dict(self) -> dict[str, float]:
@@ -163,13 +174,20 @@ def calibrate(
     category: npt.NDArray[np.str_],
     strength: float,
 ) -> Calibration:
-    """The lowest threshold within the false-alarm budget, and its figures."""
+    """The lowest threshold within both false-alarm budgets, and its figures."""
     harmless = data.labels == NO_DANGER
-    allowed = int(ADDED_FALSE_ALARM_BUDGET * harmless.sum())
-    # Scores of the negatives the layer would judge, highest first: the
-    # threshold sits just above the first one over the allowance.
-    judged = np.sort(danger[harmless & data.layer_speaks])[::-1]
-    threshold = float(judged[allowed]) + 1e-6 if len(judged) > allowed else 0.5
+    hard = harmless & ~data.everyday
+    threshold = max(
+        _lowest_threshold(
+            danger, hard & data.layer_speaks, hard.sum(), ADDED_FALSE_ALARM_BUDGET
+        ),
+        _lowest_threshold(
+            danger,
+            data.everyday & data.layer_speaks,
+            data.everyday.sum(),
+            EVERYDAY_FALSE_ALARM_BUDGET,
+        ),
+    )
     fires = data.layer_speaks & (danger >= threshold)
 
     caught = data.rules_caught | fires
@@ -179,14 +197,26 @@ def calibrate(
         threshold=threshold,
         rules_recall=float(data.rules_caught[~harmless].mean()),
         recall=float(caught[~harmless].mean()),
-        rules_false_alarms=float(data.rules_caught[harmless].mean()),
-        false_alarms=float(caught[harmless].mean()),
+        rules_false_alarms=float(data.rules_caught[hard].mean()),
+        false_alarms=float(caught[hard].mean()),
+        everyday_false_alarms=float(caught[data.everyday].mean()),
         layer_routing=float(
             (category[layer_danger] == data.labels[layer_danger]).mean()
             if layer_danger.any()
             else 0.0
         ),
     )
+
+
+def _lowest_threshold(
+    danger: FloatArray, judged: npt.NDArray[np.bool_], total: int, budget: float
+) -> float:
+    """The lowest threshold at which at most ``budget * total`` judged fire."""
+    allowed = int(budget * total)
+    # Scores highest first: the threshold sits just above the first one past
+    # the allowance.
+    scores = np.sort(danger[judged])[::-1]
+    return float(scores[allowed]) + 1e-6 if len(scores) > allowed else 0.5
 
 
 def train() -> dict[str, Any]:
@@ -211,6 +241,7 @@ def train() -> dict[str, Any]:
         "training_sha256": training_digest(),
         "training_messages": len(data.texts),
         "added_false_alarm_budget": ADDED_FALSE_ALARM_BUDGET,
+        "everyday_false_alarm_budget": EVERYDAY_FALSE_ALARM_BUDGET,
         "cross_validation": best.as_dict(),
         "threshold": round(best.threshold, DECIMALS),
         "classes": [str(name) for name in model.classes_],
@@ -224,6 +255,7 @@ def _describe(c: Calibration) -> str:
         f"C={c.strength:<5} threshold {c.threshold:.3f}  "
         f"recall {c.rules_recall:.1%} -> {c.recall:.1%}  "
         f"false alarms {c.rules_false_alarms:.1%} -> {c.false_alarms:.1%}  "
+        f"everyday {c.everyday_false_alarms:.1%}  "
         f"layer routing {c.layer_routing:.1%}"
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,3 +73,27 @@ def detector_data_sentences() -> list[str]:
         for path in sorted(SAFETY_DATA.glob("*.yml"))
         for text in strings(yaml.safe_load(path.read_text(encoding="utf-8")))
     ]
+
+
+NLU_DATA = ROOT / "data" / "nlu"
+# "[Lyon](city)" or '[Lyon]{"entity": "city"}' in Rasa's training format.
+_ENTITY_RE = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
+
+
+def ordinary_messages() -> list[str]:
+    """The intent classifier's examples: everyday turns, none in danger.
+
+    Written for the NLU, not for the detector, they stand for ordinary
+    traffic; the training set was checked against them for near-copies.
+    """
+    messages = []
+    for path in sorted(NLU_DATA.glob("*.yml")):
+        data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for item in data.get("nlu", []):
+            if "intent" not in item:
+                continue
+            for line in str(item["examples"]).splitlines():
+                text = _ENTITY_RE.sub(r"\1", line.strip().removeprefix("- "))
+                if text:
+                    messages.append(text)
+    return messages

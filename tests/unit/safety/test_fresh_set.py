@@ -15,12 +15,20 @@ from rapidfuzz import fuzz, process
 
 from bot.safety import DangerCategory, assess, assess_all
 from nlu.normalize import normalize
-from tests.unit.safety.sets import FRESH_SET, detector_data_sentences, load_set
+from tests.unit.safety.sets import (
+    FRESH_SET,
+    detector_data_sentences,
+    load_set,
+    ordinary_messages,
+)
 
-# Measured with the learned layer: 80.6% recall, 70.1% routing, 17.4% alarms.
-MIN_RECALL = 0.78
+# Measured with the learned layer: 80.6% recall (54/67), 70.1% routing
+# (47/67), 19.6% alarms (9/46); rules alone: 46.3%, 41.8%, 8.7%.
+MIN_RECALL = 0.77
 MIN_ROUTING_ACCURACY = 0.67
-MAX_TRAP_ALARM_RATE = 0.20
+MAX_TRAP_ALARM_RATE = 0.22
+# On ordinary traffic (data/nlu examples), measured 0.7% (6/848).
+MAX_ORDINARY_ALARM_RATE = 0.015
 # What the task asks of the set itself.
 MIN_DANGER = 60
 MIN_PER_CATEGORY = 10
@@ -100,3 +108,15 @@ def test_fresh_set_is_phrased_apart_from_the_detector_data(
         if match is not None and match[1] > MAX_SIMILARITY:
             close.append((case.text, match[0]))
     assert not close
+
+
+def test_ordinary_traffic_almost_never_alarms() -> None:
+    """The intent classifier's examples ("stop", "jsp", "t'es un robot ?").
+
+    Most of what the bot reads; an alarm there answers a plain "stop" with
+    3114, which a young person would rightly find absurd.
+    """
+    messages = ordinary_messages()
+    alarms = [text for text in messages if assess_all(text)]
+    rate = len(alarms) / len(messages)
+    assert rate <= MAX_ORDINARY_ALARM_RATE, f"alarm rate {rate:.3f}; on: {alarms}"
