@@ -76,3 +76,20 @@ def test_danger_while_a_counsellor_has_it_still_gets_the_number(
     assert silent == []  # the bot stays quiet while a person has it
     assert "3919" in answers[0]
     assert entry_of(sessions, conversation_id).severity >= 3
+
+
+def test_danger_in_the_middle_of_the_situation_questions(
+    stack: Stack, young: WebchatUser, sessions: sessionmaker[Session]
+) -> None:
+    young.say("wesh")
+    asked_age = texts(young.say("on fait le point"))
+    assert any("T'as quel âge" in line for line in asked_age)
+    next_question = texts(young.say("17 ans"))
+    assert any("tu fais quoi" in line for line in next_question)
+
+    answers = texts(young.say("en vrai jsp jveux juste en finir"))
+
+    assert "3114" in answers[0]
+    assert not any("tu fais quoi" in line for line in answers)  # danger first
+    entry = entry_of(sessions, conversation_of(stack, young))
+    assert entry.severity >= 3
