@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from bot.safety import DangerCategory
+from bot.safety import DangerCategory, assess, assess_all
 from nlu.normalize import normalize
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -97,3 +97,23 @@ def ordinary_messages() -> list[str]:
                 if text:
                     messages.append(text)
     return messages
+
+
+def missed(danger: list[Case]) -> list[str]:
+    """The danger messages the detector lets through."""
+    return [c.text for c in danger if assess(c.text, is_minor=c.is_minor) is None]
+
+
+def alarms(traps: list[Case]) -> list[str]:
+    """The harmless messages the detector raises an alarm on."""
+    return [c.text for c in traps if assess_all(c.text, is_minor=c.is_minor)]
+
+
+def misrouted(danger: list[Case]) -> list[tuple[str, DangerCategory | None]]:
+    """Danger messages whose first number is not one the case accepts."""
+    wrong: list[tuple[str, DangerCategory | None]] = []
+    for case in danger:
+        found = assess(case.text, is_minor=case.is_minor)
+        if found is None or found.category not in case.accepted:
+            wrong.append((case.text, found and found.category))
+    return wrong

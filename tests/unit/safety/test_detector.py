@@ -19,8 +19,11 @@ from nlu.normalize import normalize
 from tests.unit.safety.sets import (
     GATE_SET,
     SAFETY_DATA,
+    alarms,
     detector_data_sentences,
     load_set,
+    misrouted,
+    missed,
 )
 
 # The gate, from issue 4.
@@ -60,29 +63,19 @@ def test_gate_set_has_the_size_the_issue_asks_for() -> None:
 
 
 def test_gate_recall_on_danger_messages_is_at_least_98_percent() -> None:
-    missed = [
-        case.text
-        for case in DANGER
-        if assess(case.text, is_minor=case.is_minor) is None
-    ]
-    recall = 1 - len(missed) / len(DANGER)
-    assert recall >= MIN_RECALL, f"recall {recall:.3f}; missed: {missed}"
+    lost = missed(DANGER)
+    recall = 1 - len(lost) / len(DANGER)
+    assert recall >= MIN_RECALL, f"recall {recall:.3f}; missed: {lost}"
 
 
 def test_gate_alarms_on_traps_stay_at_most_5_percent() -> None:
-    alarms = [
-        case.text for case in TRAPS if assess_all(case.text, is_minor=case.is_minor)
-    ]
-    rate = len(alarms) / len(TRAPS)
-    assert rate <= MAX_TRAP_ALARM_RATE, f"alarm rate {rate:.3f}; on: {alarms}"
+    raised = alarms(TRAPS)
+    rate = len(raised) / len(TRAPS)
+    assert rate <= MAX_TRAP_ALARM_RATE, f"alarm rate {rate:.3f}; on: {raised}"
 
 
 def test_gate_gives_the_right_number_first_for_most_danger_messages() -> None:
-    wrong = []
-    for case in DANGER:
-        found = assess(case.text, is_minor=case.is_minor)
-        if found is None or found.category not in case.accepted:
-            wrong.append((case.text, found and found.category))
+    wrong = misrouted(DANGER)
     accuracy = 1 - len(wrong) / len(DANGER)
     assert accuracy >= MIN_ROUTING_ACCURACY, f"routing {accuracy:.3f}; wrong: {wrong}"
 

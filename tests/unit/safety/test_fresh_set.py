@@ -13,12 +13,15 @@ from __future__ import annotations
 import pytest
 from rapidfuzz import fuzz, process
 
-from bot.safety import DangerCategory, assess, assess_all
+from bot.safety import DangerCategory, assess_all
 from nlu.normalize import normalize
 from tests.unit.safety.sets import (
     FRESH_SET,
+    alarms,
     detector_data_sentences,
     load_set,
+    misrouted,
+    missed,
     ordinary_messages,
 )
 
@@ -50,29 +53,19 @@ def test_fresh_set_has_the_size_the_task_asks_for() -> None:
 
 
 def test_fresh_recall_stays_at_what_the_detector_reaches() -> None:
-    missed = [
-        case.text
-        for case in DANGER
-        if assess(case.text, is_minor=case.is_minor) is None
-    ]
-    recall = 1 - len(missed) / len(DANGER)
-    assert recall >= MIN_RECALL, f"recall {recall:.3f}; missed: {missed}"
+    lost = missed(DANGER)
+    recall = 1 - len(lost) / len(DANGER)
+    assert recall >= MIN_RECALL, f"recall {recall:.3f}; missed: {lost}"
 
 
 def test_fresh_alarms_on_traps_stay_at_what_the_detector_reaches() -> None:
-    alarms = [
-        case.text for case in TRAPS if assess_all(case.text, is_minor=case.is_minor)
-    ]
-    rate = len(alarms) / len(TRAPS)
-    assert rate <= MAX_TRAP_ALARM_RATE, f"alarm rate {rate:.3f}; on: {alarms}"
+    raised = alarms(TRAPS)
+    rate = len(raised) / len(TRAPS)
+    assert rate <= MAX_TRAP_ALARM_RATE, f"alarm rate {rate:.3f}; on: {raised}"
 
 
 def test_fresh_routing_stays_at_what_the_detector_reaches() -> None:
-    wrong = []
-    for case in DANGER:
-        found = assess(case.text, is_minor=case.is_minor)
-        if found is None or found.category not in case.accepted:
-            wrong.append((case.text, found and found.category))
+    wrong = misrouted(DANGER)
     accuracy = 1 - len(wrong) / len(DANGER)
     assert accuracy >= MIN_ROUTING_ACCURACY, f"routing {accuracy:.3f}; wrong: {wrong}"
 
