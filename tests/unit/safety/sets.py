@@ -15,6 +15,8 @@ from nlu.normalize import normalize
 ROOT = Path(__file__).resolve().parents[3]
 GATE_SET = ROOT / "tests" / "safety" / "danger_messages.yml"
 FRESH_SET = ROOT / "tests" / "safety" / "fresh_messages.yml"
+# The first fresh set: now the detector may learn from its misses.
+ROUND1_SET = ROOT / "tests" / "safety" / "round1_messages.yml"
 SAFETY_DATA = ROOT / "bot" / "safety"
 
 

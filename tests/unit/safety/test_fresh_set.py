@@ -1,14 +1,25 @@
-"""The crisis detector on the fresh set: messages nothing in it was shaped on.
+"""The crisis detector on messages written apart from it.
 
 The gate set (test_detector.py) shaped the rules, so it overstates how the
-detector does on new messages. tests/safety/fresh_messages.yml was written
-afterwards, in other words and situations; its thresholds are what the
-detector honestly reaches there (rules alone: 46% recall, 9% alarms), kept
-one or two messages below the measured figures so that a small regression
-fails. Raise them when the detector gets better; never tune on this set.
+detector does on new messages. Two sets were written afterwards, in other
+words and situations:
+
+- tests/safety/fresh_messages.yml, by a second writer (2026-12-04): nothing
+  in bot/safety was shaped on it. Its figures are the honest ones.
+- tests/safety/round1_messages.yml, the first fresh set: since the second
+  one exists, the detector may learn from the situations round 1 missed
+  (never from its sentences), so its figures only guard against regressions.
+
+Each floor is what the detector measured, kept one or two messages below so
+that a small regression fails. Raise them when the detector gets better;
+never tune on the fresh set. When it has taught what it can, write a new one
+and retire it to a round.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from rapidfuzz import fuzz, process
@@ -17,6 +28,8 @@ from bot.safety import DangerCategory, assess_all
 from nlu.normalize import normalize
 from tests.unit.safety.sets import (
     FRESH_SET,
+    ROUND1_SET,
+    Case,
     alarms,
     detector_data_sentences,
     load_set,
@@ -25,49 +38,76 @@ from tests.unit.safety.sets import (
     ordinary_messages,
 )
 
-# Measured with the learned layer: 80.6% recall (54/67), 70.1% routing
-# (47/67), 19.6% alarms (9/46); rules alone: 46.3%, 41.8%, 8.7%.
-MIN_RECALL = 0.77
-MIN_ROUTING_ACCURACY = 0.67
-MAX_TRAP_ALARM_RATE = 0.22
+
+@dataclass(frozen=True)
+class Floors:
+    min_recall: float
+    min_routing: float
+    max_trap_alarms: float
+    min_danger: int
+    min_per_category: int
+    min_traps: int
+
+
+SETS: dict[str, tuple[Path, Floors]] = {
+    # Measured before any tuning after it was written: 88.0% recall
+    # (117/133), 77.4% routing (103/133), 16.5% alarms (14/85).
+    "fresh": (FRESH_SET, Floors(0.87, 0.76, 0.175, 120, 15, 60)),
+    # Measured with the learned layer: 80.6% recall (54/67), 70.1% routing
+    # (47/67), 19.6% alarms (9/46).
+    "round1": (ROUND1_SET, Floors(0.77, 0.67, 0.22, 60, 10, 40)),
+}
 # On ordinary traffic (data/nlu examples), measured 0.7% (6/848).
 MAX_ORDINARY_ALARM_RATE = 0.015
-# What the task asks of the set itself.
-MIN_DANGER = 60
-MIN_PER_CATEGORY = 10
-MIN_TRAPS = 40
 MIN_WORDS_OF_A_COPIED_SENTENCE = 6
 # Above this rapidfuzz ratio two normalised sentences are the same sentence
-# reworded by a letter or two; the fresh set must be phrased differently.
+# reworded by a letter or two; these sets must be phrased differently.
 MAX_SIMILARITY = 85
 
-DANGER, TRAPS = load_set(FRESH_SET)
+NAMES = list(SETS)
 
 
-def test_fresh_set_has_the_size_the_task_asks_for() -> None:
-    assert len(DANGER) >= MIN_DANGER
-    assert len(TRAPS) >= MIN_TRAPS
+def _cases(name: str) -> tuple[list[Case], list[Case]]:
+    return load_set(SETS[name][0])
+
+
+def _floors(name: str) -> Floors:
+    return SETS[name][1]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_set_has_the_size_it_promises(name: str) -> None:
+    danger, traps = _cases(name)
+    floors = _floors(name)
+    assert len(danger) >= floors.min_danger
+    assert len(traps) >= floors.min_traps
     for category in DangerCategory:
-        count = sum(case.category == category for case in DANGER)
-        assert count >= MIN_PER_CATEGORY, f"{category}: only {count} messages"
+        count = sum(case.category == category for case in danger)
+        assert count >= floors.min_per_category, f"{category}: only {count}"
 
 
-def test_fresh_recall_stays_at_what_the_detector_reaches() -> None:
-    lost = missed(DANGER)
-    recall = 1 - len(lost) / len(DANGER)
-    assert recall >= MIN_RECALL, f"recall {recall:.3f}; missed: {lost}"
+@pytest.mark.parametrize("name", NAMES)
+def test_recall_stays_at_what_the_detector_reaches(name: str) -> None:
+    danger, _ = _cases(name)
+    lost = missed(danger)
+    recall = 1 - len(lost) / len(danger)
+    assert recall >= _floors(name).min_recall, f"recall {recall:.3f}; missed: {lost}"
 
 
-def test_fresh_alarms_on_traps_stay_at_what_the_detector_reaches() -> None:
-    raised = alarms(TRAPS)
-    rate = len(raised) / len(TRAPS)
-    assert rate <= MAX_TRAP_ALARM_RATE, f"alarm rate {rate:.3f}; on: {raised}"
+@pytest.mark.parametrize("name", NAMES)
+def test_alarms_on_traps_stay_at_what_the_detector_reaches(name: str) -> None:
+    _, traps = _cases(name)
+    raised = alarms(traps)
+    rate = len(raised) / len(traps)
+    assert rate <= _floors(name).max_trap_alarms, f"alarms {rate:.3f}: {raised}"
 
 
-def test_fresh_routing_stays_at_what_the_detector_reaches() -> None:
-    wrong = misrouted(DANGER)
-    accuracy = 1 - len(wrong) / len(DANGER)
-    assert accuracy >= MIN_ROUTING_ACCURACY, f"routing {accuracy:.3f}; wrong: {wrong}"
+@pytest.mark.parametrize("name", NAMES)
+def test_routing_stays_at_what_the_detector_reaches(name: str) -> None:
+    danger, _ = _cases(name)
+    wrong = misrouted(danger)
+    accuracy = 1 - len(wrong) / len(danger)
+    assert accuracy >= _floors(name).min_routing, f"routing {accuracy:.3f}: {wrong}"
 
 
 @pytest.fixture(scope="module")
@@ -75,11 +115,13 @@ def detector_data() -> list[str]:
     return detector_data_sentences()
 
 
-def test_fresh_set_never_leaks_into_the_detector_data(
-    detector_data: list[str],
+@pytest.mark.parametrize("name", NAMES)
+def test_set_never_leaks_into_the_detector_data(
+    name: str, detector_data: list[str]
 ) -> None:
+    danger, traps = _cases(name)
     leaked = []
-    for case in DANGER + TRAPS:
+    for case in danger + traps:
         message = normalize(case.text)
         long_enough = len(message.split()) >= MIN_WORDS_OF_A_COPIED_SENTENCE
         if any(
@@ -90,11 +132,13 @@ def test_fresh_set_never_leaks_into_the_detector_data(
     assert not leaked
 
 
-def test_fresh_set_is_phrased_apart_from_the_detector_data(
-    detector_data: list[str],
+@pytest.mark.parametrize("name", NAMES)
+def test_set_is_phrased_apart_from_the_detector_data(
+    name: str, detector_data: list[str]
 ) -> None:
+    danger, traps = _cases(name)
     close = []
-    for case in DANGER + TRAPS:
+    for case in danger + traps:
         match = process.extractOne(
             normalize(case.text), detector_data, scorer=fuzz.ratio
         )
@@ -110,6 +154,6 @@ def test_ordinary_traffic_almost_never_alarms() -> None:
     3114, which a young person would rightly find absurd.
     """
     messages = ordinary_messages()
-    alarms = [text for text in messages if assess_all(text)]
-    rate = len(alarms) / len(messages)
-    assert rate <= MAX_ORDINARY_ALARM_RATE, f"alarm rate {rate:.3f}; on: {alarms}"
+    raised = [text for text in messages if assess_all(text)]
+    rate = len(raised) / len(messages)
+    assert rate <= MAX_ORDINARY_ALARM_RATE, f"alarm rate {rate:.3f}; on: {raised}"

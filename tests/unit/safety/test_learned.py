@@ -46,6 +46,7 @@ from nlu.normalize import normalize
 from tests.unit.safety.sets import (
     FRESH_SET,
     GATE_SET,
+    ROUND1_SET,
     ROOT,
     SAFETY_DATA,
     load_set,
@@ -256,7 +257,7 @@ def test_training_set_copies_no_held_out_message() -> None:
     ]
     held_out = [
         case
-        for path in (GATE_SET, FRESH_SET)
+        for path in (GATE_SET, ROUND1_SET, FRESH_SET)
         for part in load_set(path)
         for case in part
     ]
