@@ -46,8 +46,8 @@ from nlu.normalize import normalize
 from tests.unit.safety.sets import (
     FRESH_SET,
     GATE_SET,
-    ROUND1_SET,
     ROOT,
+    ROUND1_SET,
     SAFETY_DATA,
     load_set,
 )
