@@ -210,13 +210,16 @@ class Detector:
             "Learned layer: %s at %.2f", verdict.category.value, verdict.probability
         )
 
+        category = _route_by_who(
+            verdict.category, self._find_perpetrators(reading.message)
+        )
         found = {assessment.category for assessment in reading.assessments}
-        if found and verdict.category not in found:
+        if found and category not in found:
             return reading.assessments  # it must not outvote a rule
         # Alone it raises a medium alert; beside a rule it only confirms.
         severity = Severity.LOW if found else Severity.MEDIUM
-        name = f"{_LEARNED_SIGNAL_PREFIX}{verdict.category.value}"
-        hits = [*reading.hits, _Hit(verdict.category, severity, name)]
+        name = f"{_LEARNED_SIGNAL_PREFIX}{category.value}"
+        hits = [*reading.hits, _Hit(category, severity, name)]
         return self._aggregate(hits, reading.message)
 
     def read_rules(self, text: str, *, is_minor: bool | None = None) -> RuleReading:
@@ -244,7 +247,7 @@ class Detector:
             found = self._match_signals(clause, named_anywhere, is_minor)
             # The scorer is the fallback for clauses no rule understood; it
             # must not outvote a rule on the category.
-            hits.extend(found or self._score(clause))
+            hits.extend(found or self._score(clause, named_anywhere))
         return RuleReading(
             self._aggregate(hits, message),
             negated=any(
@@ -480,7 +483,9 @@ class Detector:
             self._negated(clause.text, anchor) for anchor in anchors
         )
 
-    def _score(self, clause: _Clause) -> list[_Hit]:
+    def _score(
+        self, clause: _Clause, named_anywhere: list[tuple[int, DangerCategory]]
+    ) -> list[_Hit]:
         """A medium hit when the clause is close to a danger prototype."""
         if self._scorer is None or self._scorer_settings is None:
             return []
@@ -501,8 +506,9 @@ class Detector:
             or match.danger_similarity - match.harmless_similarity < settings.min_margin
         ):
             return []
-        name = f"{_SCORER_SIGNAL_PREFIX}{match.category.value}"
-        return [_Hit(match.category, Severity.MEDIUM, name)]
+        category = _route_by_who(match.category, clause.perpetrators or named_anywhere)
+        name = f"{_SCORER_SIGNAL_PREFIX}{category.value}"
+        return [_Hit(category, Severity.MEDIUM, name)]
 
     # -------------------------------------------------------- aggregating
 
@@ -593,6 +599,35 @@ def _route(
     if is_minor is False and signal.if_adult is not None:
         return signal.if_adult
     return signal.category
+
+
+# Violence whose number depends on who does it (119, 3919, 17).
+_VIOLENCE_BY_WHO = frozenset(
+    {
+        DangerCategory.CHILD_ABUSE,
+        DangerCategory.PARTNER_VIOLENCE,
+        DangerCategory.IMMEDIATE_DANGER,
+    }
+)
+
+
+def _route_by_who(
+    category: DangerCategory, named: list[tuple[int, DangerCategory]]
+) -> DangerCategory:
+    """The scorer's or the learned layer's violence category, corrected by
+    the one person the message names (a parent -> 119, a partner -> 3919).
+
+    Both read meaning, not who is who: "mes parents m'ont enfermé" comes out
+    as partner violence as often as not. With no one named, or family and a
+    partner both named, their category stands.
+    """
+    if category not in _VIOLENCE_BY_WHO:
+        return category
+    who = {cat for _, cat in named} & {
+        DangerCategory.CHILD_ABUSE,
+        DangerCategory.PARTNER_VIOLENCE,
+    }
+    return who.pop() if len(who) == 1 else category
 
 
 @functools.cache

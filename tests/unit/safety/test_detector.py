@@ -352,3 +352,22 @@ def test_responses_are_short_enough_for_every_platform() -> None:
             found = Assessment(category, Severity.CRITICAL, ("test",))
             for message in responses_for(found, is_minor=is_minor):
                 assert len(message) < discord_limit
+
+
+# ------------------------------------------- who does it, for the models
+
+
+def test_model_violence_follows_the_one_person_named() -> None:
+    """The scorer and the learned layer read meaning, not who is who."""
+    from bot.safety.detector import _route_by_who
+
+    family = [(0, CHILD_ABUSE)]
+    partner = [(0, PARTNER)]
+    assert _route_by_who(PARTNER, family) == CHILD_ABUSE
+    assert _route_by_who(IMMEDIATE, partner) == PARTNER
+    assert _route_by_who(PARTNER, []) == PARTNER
+    # Both named: the model's reading stands.
+    assert _route_by_who(PARTNER, family + partner) == PARTNER
+    # Not violence: who is named changes nothing.
+    assert _route_by_who(SUICIDE, family) == SUICIDE
+    assert _route_by_who(HOMELESS, partner) == HOMELESS
