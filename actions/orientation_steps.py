@@ -33,6 +33,23 @@ MAX_TURNS = 4
 # Intents that leave the question when the words are not a commune.
 LEAVING_INTENTS = frozenset({"request_human", "stop", "goodbye", "request_erasure"})
 NO_ANSWER_INTENTS = frozenset({"skip_question", "dont_know"})
+# Questions and small talk: the same question comes back, not counted as a miss
+# ("c'est où ma mission locale ?" is not a commune that was not found).
+ASIDE_INTENTS = frozenset(
+    {
+        "ask_orientation",
+        "ask_why",
+        "ask_privacy",
+        "ask_cost",
+        "bot_challenge",
+        "bot_capabilities",
+        "start_situation",
+        "greet",
+        "thanks",
+        "insult",
+        "other_language",
+    }
+)
 ORDINALS = (
     (re.compile(r"\b(?:premi[eè]re?|1(?:er|re|ère)?)\b"), 0),
     (re.compile(r"\b(?:deuxi[eè]me|seconde?|2(?:e|nde?|ème)?)\b"), 1),
@@ -174,6 +191,11 @@ def answer_step(index: PlaceIndex | None, state: PlaceState, said: Said) -> Step
     exact = isinstance(resolution, Found) and resolution.exact
     if said.intent in LEAVING_INTENTS and not exact:
         return LEAVE
+    if said.intent in ASIDE_INTENTS and not exact:
+        prompt = state.prompt or Prompt.ASK
+        if prompt in (Prompt.CONFIRM, Prompt.CHOOSE) and not candidates:
+            prompt = Prompt.ASK
+        return Ask(prompt, candidates, state.typed, state.department, state.misses)
     step = _next(resolution, text, misses=state.misses)
     if isinstance(step, Ask) and state.turns + 1 >= MAX_TURNS:
         return Settled(Outcome.GAVE_UP)

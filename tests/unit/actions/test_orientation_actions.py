@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions.orientation import (
+    RETRY_SECONDS,
     ActionAskOrientationOutcome,
     ActionOrient,
     OrientationSource,
@@ -149,7 +149,7 @@ async def test_an_unsettled_place_has_the_form_ask_first(
 
 
 async def test_without_imported_data_the_bot_says_so_and_offers_a_counsellor(
-    tmp_path: Path, database_url: str, store: ProfileStore
+    database_url: str, store: ProfileStore
 ) -> None:
     empty = session_factory(create_engine_for(database_url))
     unavailable = OrientationSource(lambda: empty)
@@ -271,3 +271,22 @@ async def test_a_miss_is_said_back_with_what_was_typed(
 
 def test_the_schemes_table_in_the_repository_loads() -> None:
     assert load_schemes().schemes
+
+
+def test_missing_data_is_tried_again_only_after_a_delay(
+    database_url: str, orientation_sessions: sessionmaker[Session]
+) -> None:
+    empty = session_factory(create_engine_for(database_url))
+    factories = [empty]
+    now = [0.0]
+    source = OrientationSource(lambda: factories[-1], clock=lambda: now[0])
+
+    assert source.get() is None
+    factories.append(orientation_sessions)  # the data is imported meanwhile
+    now[0] = RETRY_SECONDS - 1
+    assert source.get() is None
+    now[0] = RETRY_SECONDS + 1
+    data = source.get()
+
+    assert data is not None
+    assert data.index.get("59512") is not None

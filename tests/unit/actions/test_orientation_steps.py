@@ -202,3 +202,15 @@ def test_the_question_is_not_asked_forever(index: PlaceIndex) -> None:
     step = answer_step(index, state, Said("villeneuve", "inform"))
 
     assert step == Settled(Outcome.GAVE_UP)
+
+
+def test_a_question_instead_of_a_commune_asks_again_without_a_miss(
+    index: PlaceIndex,
+) -> None:
+    state = PlaceState(prompt=Prompt.CHOOSE, candidates=("97411", "93066"), misses=1)
+
+    step = answer_step(index, state, Said("pk tu demandes ça", "ask_why"))
+
+    assert isinstance(step, Ask)
+    assert (step.prompt, step.misses) == (Prompt.CHOOSE, 1)
+    assert [place.code for place in step.candidates] == ["97411", "93066"]
