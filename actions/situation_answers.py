@@ -47,6 +47,9 @@ QUESTIONS = (AGE, STATUS, SINCE, DIPLOMA, PLACE, NEEDS, INTERESTS)
 
 # Questions to the bot: nothing is read from them ("pourquoi tu veux mon âge ?").
 QUESTIONS_TO_THE_BOT = frozenset({"ask_why", "request_erasure", "other_language"})
+# Picks among another topic's buttons: "celle du 93" is a department, not a
+# birth year (the orientation dialogue reads them itself).
+OTHER_TOPICS = frozenset({"choose_place"})
 # Intents that are not answers: a question to the bot, a request, small talk.
 # Nothing is read from them, even when they contain a number or a place.
 NOT_ANSWERS = frozenset(
@@ -853,7 +856,7 @@ def read_message(message: Message, vocabulary: Vocabulary, today: date) -> Readi
         person refused it or did not know.
     """
     reading = Reading()
-    if message.intent in QUESTIONS_TO_THE_BOT:
+    if message.intent in QUESTIONS_TO_THE_BOT or message.intent in OTHER_TOPICS:
         return reading
     text = prepare(message.text)
     tokens = text.split()

@@ -18,10 +18,16 @@ from typing import IO
 import httpx
 
 from bot.config import PROJECT_ROOT, Settings
+from bot.db.engine import create_engine_for
 from bot.db.migrate import upgrade
+from bot.orientation.importer import run_import
+from bot.orientation.sources import SourceFiles
 from bot.stack import RASA_PYTHON, TRAIN_SCRIPT, ProcessSpec, stack_processes
 
 READY_TIMEOUT_SECONDS = 300
+# Small extracts of the open data (about a second to import): the conversations
+# that end with a Mission Locale need communes and coverage in the database.
+ORIENTATION_FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "orientation"
 STOP_TIMEOUT_SECONDS = 20
 
 
@@ -43,6 +49,15 @@ def trained_model() -> Path:
         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
     )
     return Path(result.stdout.strip().splitlines()[-1])
+
+
+def import_orientation_fixtures(database_url: str) -> None:
+    """Fill the orientation tables from ``tests/fixtures/orientation``."""
+    engine = create_engine_for(database_url)
+    try:
+        run_import(engine, SourceFiles.discover(ORIENTATION_FIXTURES))
+    finally:
+        engine.dispose()
 
 
 @dataclass
@@ -67,6 +82,7 @@ class Stack:
             _env_file=None,
         )
         upgrade(settings.database_url)
+        import_orientation_fixtures(settings.database_url)
         specs = {s.name: s for s in stack_processes(settings, trained_model())}
         log_dir = var_dir / "logs"
         log_dir.mkdir(exist_ok=True)

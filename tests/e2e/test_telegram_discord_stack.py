@@ -146,6 +146,34 @@ def test_telegram_a_tapped_button_is_answered(platforms: Platforms) -> None:
     assert telegram.calls_of("answerCallbackQuery")
 
 
+def test_telegram_a_commune_among_homonyms_is_chosen_with_a_tap(
+    platforms: Platforms,
+) -> None:
+    telegram, user = platforms.telegram, next(_users)
+    telegram.message(user, "c'est où ma mission locale")
+    eventually(
+        lambda: any("quelle ville" in text for text in texts_to(telegram, user)),
+        what="the place question",
+    )
+
+    telegram.message(user, "st denis")
+    eventually(
+        lambda: any("plusieurs Saint-Denis" in t for t in texts_to(telegram, user)),
+        what="the homonyms",
+    )
+    sent = reversed(telegram.sent_to(user))
+    keyboard = next(s.reply_markup for s in sent if s.reply_markup)
+    taps = {
+        row[0]["text"]: row[0]["callback_data"] for row in keyboard["inline_keyboard"]
+    }
+    telegram.tap(user, taps["Saint-Denis (93)"])
+
+    eventually(
+        lambda: any("Saint-Denis / Pierrefitte" in t for t in texts_to(telegram, user)),
+        what="the Mission Locale",
+    )
+
+
 def test_telegram_a_sticker_gets_a_friendly_word(platforms: Platforms) -> None:
     telegram, user = platforms.telegram, next(_users)
 
