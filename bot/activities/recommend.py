@@ -52,6 +52,9 @@ COVERED_ONLY_PENALTY = 2.0  # matches only interests already covered
 # With no interest known, what suits anyone comes first.
 OPEN_TO_ALL_BONUS = 1.0
 OPEN_TO_ALL_KINDS = frozenset({Kind.VOLUNTEERING, Kind.TALK, Kind.CULTURE})
+# "je kiffe pas le foot": a keyword this close after a negation is not liked.
+NEGATION_WINDOW = 3
+NEGATIONS = frozenset({"pas", "jamais", "sans", "deteste", "horreur"})
 # With interests known, entries that match none are offered only when they
 # are open to anyone whatever they like: volunteering, someone to talk to.
 BROAD_KINDS = frozenset({Kind.VOLUNTEERING, Kind.TALK})
@@ -141,14 +144,19 @@ def load_wording(
 
 
 def _said_words(entry: Entry, said: str) -> list[str]:
-    """The entry's keywords that appear, as whole words, in what they wrote."""
+    """The entry's keywords that appear, as whole words and not denied ("je
+    kiffe pas le foot"), in what they wrote."""
     if not said:
         return []
-    return [
-        keyword
-        for keyword in entry.keywords
-        if re.search(rf"(?<!\w){re.escape(fold(keyword))}(?!\w)", said)
-    ]
+    found = []
+    for keyword in entry.keywords:
+        pattern = rf"(?<!\w){re.escape(fold(keyword))}(?!\w)"
+        for match in re.finditer(pattern, said):
+            before = said[: match.start()].split()[-NEGATION_WINDOW:]
+            if not NEGATIONS & set(before):
+                found.append(keyword)
+                break
+    return found
 
 
 def is_offerable(activity: Activity, profile: Profile, today: date) -> bool:

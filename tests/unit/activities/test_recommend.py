@@ -207,3 +207,13 @@ def test_benchmark_top_three_acceptable_ratio_stays_above_the_gate(
 
     assert len(cases) >= 30
     assert bench.ratio(first) >= BENCHMARK_GATE
+
+
+def test_a_denied_word_is_not_quoted_as_liked(catalogue: Catalogue) -> None:
+    profile = Profile(
+        interests=("sport",), age=19, said="je kiffe pas le foot, la boxe oui"
+    )
+
+    reasons = [s.reason for s in recommend(catalogue, profile, TODAY)]
+
+    assert not any("le foot" in reason for reason in reasons)
