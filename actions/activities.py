@@ -97,8 +97,12 @@ def suggestion_values(suggestion: Suggestion) -> dict[str, str]:
     }
 
 
-class _CatalogueAction(Action):
-    """Shared by both actions: the catalogue, the profile store, the date."""
+class _CatalogueAccess:
+    """Shared by both actions: the catalogue, the profile store, the date.
+
+    Not an :class:`Action` itself: rasa-sdk registers every subclass of it,
+    and this one has no name.
+    """
 
     def __init__(
         self,
@@ -123,7 +127,7 @@ class _CatalogueAction(Action):
         await asyncio.to_thread(store.save, conversation_id, dict(values))
 
 
-class ActionSuggestActivities(_CatalogueAction):
+class ActionSuggestActivities(_CatalogueAccess, Action):
     """Asks what they like if unknown, then shows two or three new ideas."""
 
     def name(self) -> str:
@@ -205,7 +209,7 @@ class ActionSuggestActivities(_CatalogueAction):
         return [code for code in reading.interests if code not in known]
 
 
-class ActionChooseActivity(_CatalogueAction):
+class ActionChooseActivity(_CatalogueAccess, Action):
     """Gives one small step for this week and sets ``next_step``."""
 
     def name(self) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions.activities import (
@@ -282,3 +282,13 @@ async def test_choosing_without_a_known_id_asks_which(
 
     assert [m["response"] for m in dispatcher.messages] == ["utter_activity_which"]
     assert slots_of(events) == {"activities_stage": "suggested"}
+
+
+def test_the_action_server_registers_both_actions() -> None:
+    executor = ActionExecutor()
+
+    executor.register_package("actions.activities")
+
+    assert {"action_suggest_activities", "action_choose_activity"} <= set(
+        executor.actions
+    )
