@@ -46,6 +46,8 @@ NEXT_STEP = "next_step"  # shared with the follow-ups (domain/followups.yml)
 ACTIVITY_ID = "activity_id"
 ASKING_INTERESTS = "asking_interests"
 SUGGESTED = "suggested"
+# After "none left", a "non merci" is not a "pas pour moi": no new round.
+NONE_LEFT = "none_left"
 CHOSEN_STAGE = "chosen"
 DETAILS_SEPARATOR = " · "
 
@@ -158,7 +160,7 @@ class ActionSuggestActivities(_CatalogueAccess, Action):
         if not suggestions:
             dispatcher.utter_message(response="utter_activities_none_left")
             logger.info("No activity left to suggest to %s", tracker.sender_id)
-            return [*events, SlotSet(STAGE, SUGGESTED)]
+            return [*events, SlotSet(STAGE, NONE_LEFT)]
 
         intro = (
             "utter_activities_intro_more" if profile.shown else "utter_activities_intro"

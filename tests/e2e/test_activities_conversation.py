@@ -144,6 +144,8 @@ def test_typed_all_the_way_asks_what_they_like_then_never_repeats_itself(
         if not batch:
             assert NONE_LEFT in texts(answer)
             assert "/request_human" in str(answer[-1].get("buttons"))
+            # "Non merci" to the counsellor offer is not another round.
+            assert NONE_LEFT not in texts(young.say("/deny"))
             break
         assert not batch.keys() & seen
         seen |= batch.keys()

@@ -218,7 +218,7 @@ async def test_when_none_is_left_it_says_so_and_offers_a_counsellor(
     assert [m["response"] for m in dispatcher.messages] == [
         "utter_activities_none_left"
     ]
-    assert slots_of(events) == {"activities_stage": "suggested"}
+    assert slots_of(events) == {"activities_stage": "none_left"}
 
 
 async def test_a_broken_catalogue_gets_the_kind_none_left_answer(
