@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     console_lockout_minutes: int = Field(default=15, ge=1)
     console_cookie_secure: bool = False
 
+    # Local activity files staff add (bot/activities/README.md); empty: var/activities
+    maraude_activities_local_dir: Path | None = None
+
     # When counsellors are there to read young people (see bot/permanences.py)
     permanences: str = "lun-ven 09:00-17:00"
     permanences_timezone: str = "Europe/Paris"
@@ -69,6 +72,11 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("maraude_activities_local_dir", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: object) -> object:
+        return None if value == "" else value
 
     @model_validator(mode="after")
     def _check_permanences(self) -> Settings:
@@ -89,6 +97,11 @@ class Settings(BaseSettings):
         if self.maraude_database_url:
             return self.maraude_database_url
         return f"sqlite:///{self.maraude_var_dir / 'maraude.db'}"
+
+    @property
+    def activities_local_dir(self) -> Path:
+        """The folder of local activity files (``*.yml``), maybe missing."""
+        return self.maraude_activities_local_dir or self.maraude_var_dir / "activities"
 
     @property
     def rasa_tracker_db(self) -> Path:
