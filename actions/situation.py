@@ -52,6 +52,7 @@ from actions.situation_answers import (
     load_vocabulary,
     read_message,
 )
+from bot.commands import CANCEL_FOLLOW_UPS, command_message
 
 logger = logging.getLogger(__name__)
 
@@ -398,6 +399,8 @@ class ActionStopSituation(Action):
         domain: dict[str, Any],
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_situation_stopped")
+        # "stop" also means no more follow-ups: the gateway cancels them.
+        dispatcher.utter_message(json_message=command_message(CANCEL_FOLLOW_UPS))
         logger.info("Situation questions stopped for %s", tracker.sender_id)
         return [SlotSet(STOPPED, True), SlotSet(REQUESTED_SLOT, None)]
 

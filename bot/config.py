@@ -6,6 +6,7 @@ import time: call :func:`get_settings` where a setting is needed.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -13,6 +14,7 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.followups.timing import FollowUpPolicy
 from bot.permanences import Permanences, PermanencesError, parse_permanences
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +70,13 @@ class Settings(BaseSettings):
     permanences: str = "lun-ven 09:00-17:00"
     permanences_timezone: str = "Europe/Paris"
 
+    # Follow-ups: checking back a few days after a next step (bot/followups/)
+    maraude_follow_up_delay_seconds: float = Field(default=3 * 24 * 3600, gt=0)
+    maraude_follow_up_max_attempts: int = Field(default=2, ge=1, le=5)
+    maraude_follow_up_hours: str = "lun-dim 10:00-20:00"
+    maraude_follow_up_timezone: str = "Europe/Paris"
+    maraude_follow_up_poll_seconds: float = Field(default=30.0, gt=0)
+
     @field_validator("rasa_url", "action_server_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
@@ -84,12 +93,36 @@ class Settings(BaseSettings):
             parse_permanences(self.permanences, self.permanences_timezone)
         except PermanencesError as err:
             raise ValueError(f"PERMANENCES or PERMANENCES_TIMEZONE: {err}") from err
+        try:
+            parse_permanences(
+                self.maraude_follow_up_hours, self.maraude_follow_up_timezone
+            )
+        except PermanencesError as err:
+            raise ValueError(
+                f"MARAUDE_FOLLOW_UP_HOURS or MARAUDE_FOLLOW_UP_TIMEZONE: {err}"
+            ) from err
         return self
 
     @property
     def opening_hours(self) -> Permanences:
         """The permanences, read from PERMANENCES and PERMANENCES_TIMEZONE."""
         return parse_permanences(self.permanences, self.permanences_timezone)
+
+    @property
+    def follow_up_hours(self) -> Permanences:
+        """When follow-ups may be sent (never at night), in their time zone."""
+        return parse_permanences(
+            self.maraude_follow_up_hours, self.maraude_follow_up_timezone
+        )
+
+    @property
+    def follow_up_policy(self) -> FollowUpPolicy:
+        """The follow-ups' delay, sending hours and attempt limit."""
+        return FollowUpPolicy(
+            delay=timedelta(seconds=self.maraude_follow_up_delay_seconds),
+            hours=self.follow_up_hours,
+            max_attempts=self.maraude_follow_up_max_attempts,
+        )
 
     @property
     def database_url(self) -> str:

@@ -16,7 +16,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
@@ -25,7 +25,12 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.commands import ERASE_CONVERSATION, REQUEST_HANDOFF
+from bot.commands import (
+    CANCEL_FOLLOW_UPS,
+    ERASE_CONVERSATION,
+    REQUEST_HANDOFF,
+    SCHEDULE_FOLLOW_UP,
+)
 from bot.db.base import utcnow
 from bot.db.models import (
     Author,
@@ -35,6 +40,8 @@ from bot.db.models import (
     Message,
     MessageStatus,
 )
+from bot.followups import store as follow_ups
+from bot.followups.timing import FollowUpPolicy
 from bot.handoff import request_handoff
 from bot.identity import pseudonym
 from bot.messages import Button, Channel, Inbound, InboundKind, Outbound
@@ -44,6 +51,10 @@ from bot.safety.net import SafetyNet
 from bot.texts import GatewayTexts
 
 logger = logging.getLogger(__name__)
+
+# The intent that makes Rasa ask how the next step went (rules in
+# data/rules/followups.yml); it has no training examples a person would type.
+FOLLOW_UP_INTENT = "EXTERNAL_follow_up"
 
 # What the NLU reads of a message. Longer messages are kept whole in the
 # transcript for the counsellor; the classifier only needs the start.
@@ -58,6 +69,16 @@ class DeliveryResult(StrEnum):
     DELIVERED = "delivered"
     BLOCKED = "blocked"  # the person blocked the bot (Telegram 403, Discord 50007)
     FAILED = "failed"
+
+
+class FollowUpOutcome(StrEnum):
+    """What became of one claimed follow-up."""
+
+    SENT = "sent"
+    POSTPONED = "postponed"  # a counsellor has the conversation
+    RELEASED = "released"  # Rasa unreachable: nothing happened, try again
+    UNDELIVERED = "undelivered"
+    CANCELLED = "cancelled"  # they blocked the bot, or the conversation is gone
 
 
 class ChannelSender(Protocol):
@@ -86,6 +107,8 @@ class Gateway:
         texts: the gateway's own wording.
         tracker_db: Rasa's SQLite tracker store, erased with a conversation.
         safety: the crisis screening every inbound text goes through first.
+        follow_up_policy: when check-backs are due; without it, a schedule
+            command keeps the due time the action announced.
     """
 
     def __init__(
@@ -96,8 +119,10 @@ class Gateway:
         texts: GatewayTexts,
         tracker_db: Path | None = None,
         safety: SafetyNet | None = None,
+        follow_up_policy: FollowUpPolicy | None = None,
     ) -> None:
         self._sessions = sessions
+        self._follow_up_policy = follow_up_policy
         self._tracker_db = tracker_db
         self._safety = safety
         self._rasa = rasa
@@ -153,6 +178,8 @@ class Gateway:
             logger.info("Duplicate message dropped in conversation %s", conversation_id)
             return None
         logger.debug("Stored message %s of %s", message.id, conversation_id)
+        # Whatever they write after a follow-up answers it.
+        follow_ups.record_answer(self._sessions, conversation_id)
         return Accepted(conversation_id, message.id)
 
     def _remember_address(
@@ -244,8 +271,35 @@ class Gateway:
             return reply.messages
         if REQUEST_HANDOFF in reply.commands:
             request_handoff(self._sessions, conversation_id, reason="asked")
+        if CANCEL_FOLLOW_UPS in reply.commands and follow_ups.cancel_pending(
+            self._sessions, conversation_id, "stop"
+        ):
+            reply.messages.append(Outbound(self._texts.follow_ups_stopped))
+        if SCHEDULE_FOLLOW_UP in reply.commands:
+            self._schedule_follow_up(
+                conversation_id, reply.arguments.get(SCHEDULE_FOLLOW_UP, {})
+            )
         self._set_status(message_id, MessageStatus.PROCESSED)
         return self._store_answers(conversation_id, reply.messages)
+
+    def _schedule_follow_up(
+        self, conversation_id: str, arguments: dict[str, str]
+    ) -> None:
+        """Store the check-back the action announced, at the time it said."""
+        now = utcnow()
+        due_at: datetime | None = None
+        with contextlib.suppress(KeyError, ValueError):
+            due_at = datetime.fromisoformat(arguments["due_at"])
+        if due_at is None or due_at.tzinfo is None or due_at < now:
+            if self._follow_up_policy is None:
+                logger.warning(
+                    "Follow-up for %s has no valid due time; not scheduled",
+                    conversation_id,
+                )
+                return
+            due_at = self._follow_up_policy.due_after(now)
+        next_step = arguments.get("next_step", "").strip() or None
+        follow_ups.schedule(self._sessions, conversation_id, next_step, due_at)
 
     def _has_deferred(self, session: Session, accepted: Accepted) -> bool:
         earlier = session.scalar(
@@ -367,24 +421,103 @@ class Gateway:
             return []
         return self._conclude(conversation_id, message_id, reply)
 
-    async def push(self, conversation_id: str, messages: Sequence[Outbound]) -> None:
+    async def push(
+        self, conversation_id: str, messages: Sequence[Outbound]
+    ) -> DeliveryResult | None:
         """Send messages the young person did not just ask for.
 
         The web chat has no sender: its page fetches stored messages itself.
+        Returns None when there was nowhere to push to.
         """
         with self._sessions() as session:
             address = session.get(ChannelAddress, conversation_id)
             if address is None or address.blocked:
-                return
+                return None
             channel, target = Channel(address.channel), address.address
         sender = self._senders.get(channel)
         if sender is None:
-            return
+            return None
         result = await sender.send(target, messages)
         if result is DeliveryResult.BLOCKED:
             self.mark_blocked(conversation_id)
         elif result is DeliveryResult.FAILED:
             logger.warning("Push to conversation %s failed", conversation_id)
+        return result
+
+    # --- Follow-ups ----------------------------------------------------------
+
+    async def send_follow_up(
+        self,
+        follow_up: follow_ups.DueFollowUp,
+        policy: FollowUpPolicy,
+        now: datetime,
+    ) -> FollowUpOutcome:
+        """Ask Rasa for the check-back and deliver it on the conversation's channel.
+
+        ``follow_up`` was claimed by the caller: whatever happens here, it is
+        not sent twice. It is recorded as sent before the push, so that a
+        quick answer finds it answerable.
+        """
+        conversation_id = follow_up.conversation_id
+        async with self._locks[conversation_id]:
+            with self._sessions() as session:
+                conversation = session.get(Conversation, conversation_id)
+                if conversation is None:
+                    return FollowUpOutcome.CANCELLED
+                mode, channel = conversation.mode, Channel(conversation.channel)
+                address = session.get(ChannelAddress, conversation_id)
+                blocked = address is not None and address.blocked
+                reachable = channel is Channel.WEBCHAT or (
+                    address is not None and channel in self._senders
+                )
+            if mode == ConversationMode.HUMAN:
+                # A counsellor is talking with them: check back later.
+                follow_ups.postpone(self._sessions, follow_up.id, policy.due_after(now))
+                return FollowUpOutcome.POSTPONED
+            if blocked:
+                follow_ups.mark_undelivered(self._sessions, follow_up.id, "blocked")
+                return FollowUpOutcome.CANCELLED
+            if not reachable:
+                follow_ups.mark_undelivered(self._sessions, follow_up.id, "platform")
+                logger.warning(
+                    "Follow-up %s: no connector for conversation %s",
+                    follow_up.id,
+                    conversation_id,
+                )
+                return FollowUpOutcome.UNDELIVERED
+            entities = {"follow_up_attempt": str(follow_up.attempt)}
+            if follow_up.next_step:
+                entities["next_step"] = follow_up.next_step
+            try:
+                reply = await self._rasa.trigger_intent(
+                    conversation_id, FOLLOW_UP_INTENT, entities
+                )
+            except RasaUnavailableError as err:
+                if not err.reached:
+                    follow_ups.release(self._sessions, follow_up.id)
+                    return FollowUpOutcome.RELEASED
+                follow_ups.mark_undelivered(self._sessions, follow_up.id, "rasa")
+                logger.warning("Follow-up %s: Rasa failed", follow_up.id)
+                return FollowUpOutcome.UNDELIVERED
+            if not reply.messages:
+                follow_ups.mark_undelivered(self._sessions, follow_up.id, "rasa")
+                logger.warning("Follow-up %s: Rasa said nothing", follow_up.id)
+                return FollowUpOutcome.UNDELIVERED
+            self._store_answers(conversation_id, reply.messages)
+            resend = follow_ups.mark_sent(self._sessions, follow_up, now, policy)
+            if channel is Channel.WEBCHAT:
+                result: DeliveryResult | None = DeliveryResult.DELIVERED
+            else:
+                result = await self.push(conversation_id, reply.messages)
+        if result is DeliveryResult.DELIVERED:
+            logger.info(
+                "Follow-up %s sent to conversation %s", follow_up.id, conversation_id
+            )
+            return FollowUpOutcome.SENT
+        follow_ups.mark_undelivered(self._sessions, follow_up.id, "platform")
+        if resend is not None:
+            follow_ups.cancel_pending(self._sessions, conversation_id, "undelivered")
+        return FollowUpOutcome.UNDELIVERED
 
     def mark_blocked(self, conversation_id: str) -> None:
         """Stop pushing to someone whose platform says they blocked the bot.
@@ -397,6 +530,7 @@ class Gateway:
             if address is not None:
                 address.blocked = True
         logger.info("Conversation %s blocked the bot", conversation_id)
+        follow_ups.cancel_pending(self._sessions, conversation_id, "blocked")
 
     def transcript_since(
         self, conversation_id: str, after_id: int

@@ -1,4 +1,4 @@
-"""Erasure of a conversation: transcript, profile, address and Rasa tracker.
+"""Erasure of a conversation: transcript, profile, address, follow-ups, Rasa tracker.
 
 Anyone may ask for erasure, minors without a parent; data collected while a
 minor must go within a month (see DOMAIN.md). Here it goes at once.
@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, delete, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import Conversation
+from bot.followups.models import FollowUp
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,11 @@ def erase_conversation(
     answered the turn (it saves the tracker before answering).
     """
     with sessions.begin() as session:
+        # Also cascaded by the foreign key; explicit, so that no check-back
+        # can outlive the erasure whatever the database enforces.
+        session.execute(
+            delete(FollowUp).where(FollowUp.conversation_id == conversation_id)
+        )
         conversation = session.get(Conversation, conversation_id)
         if conversation is not None:
             session.delete(conversation)  # cascades to messages and address

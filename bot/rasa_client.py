@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -27,7 +27,16 @@ CONNECT_ATTEMPTS = 3
 
 
 class RasaUnavailableError(RuntimeError):
-    """Rasa could not be reached or answered with an error."""
+    """Rasa could not be reached or answered with an error.
+
+    Args:
+        reached: whether the request may have reached Rasa (a time-out or an
+            error answer) rather than failing to connect at all.
+    """
+
+    def __init__(self, message: str, reached: bool = False) -> None:
+        super().__init__(message)
+        self.reached = reached
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,8 @@ class RasaReply:
 
     messages: list[Outbound]
     commands: list[str]
+    # The arguments a command came with, by command name.
+    arguments: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 class RasaClient:
@@ -89,15 +100,53 @@ class RasaClient:
             raise RasaUnavailableError(
                 f"Rasa answered {type(payload).__name__}, expected a list of messages"
             )
-        messages: list[Outbound] = []
-        commands: list[str] = []
-        for item in payload:
-            custom = item.get("custom")
-            if isinstance(custom, dict) and COMMAND_KEY in custom:
-                commands.append(str(custom[COMMAND_KEY]))
-            elif (message := _to_outbound(item)) is not None:
-                messages.append(message)
-        return RasaReply(messages, commands)
+        return _to_reply(payload)
+
+    async def trigger_intent(
+        self, conversation_id: str, intent: str, entities: dict[str, str]
+    ) -> RasaReply:
+        """Inject an intent into the conversation (Rasa's external events).
+
+        Rasa predicts and runs the next actions as if the young person had
+        said it, and answers through a collecting output channel: the
+        messages come back in the response, for the caller to deliver.
+
+        Raises:
+            RasaUnavailableError: when Rasa is down, times out or answers an
+                error. ``reached`` on it says whether Rasa got the request.
+        """
+        path = f"/conversations/{conversation_id}/trigger_intent"
+        try:
+            response = await self._http.post(
+                path,
+                params={"include_events": "NONE"},
+                json={"name": intent, "entities": entities},
+            )
+        except httpx.ConnectError as err:
+            raise RasaUnavailableError(
+                f"Rasa unreachable for conversation {conversation_id}"
+            ) from err
+        except httpx.HTTPError as err:
+            raise RasaUnavailableError(
+                f"Rasa did not answer for conversation {conversation_id}: "
+                f"{type(err).__name__}",
+                reached=True,
+            ) from err
+        try:
+            response.raise_for_status()
+            payload = response.json()
+        except (httpx.HTTPError, ValueError) as err:
+            raise RasaUnavailableError(
+                f"Rasa answered {response.status_code} for conversation "
+                f"{conversation_id}",
+                reached=True,
+            ) from err
+        messages = payload.get("messages") if isinstance(payload, dict) else None
+        if not isinstance(messages, list):
+            raise RasaUnavailableError(
+                "Rasa's trigger_intent answer has no messages", reached=True
+            )
+        return _to_reply(messages)
 
     async def is_up(self) -> bool:
         """Whether the server answers and has a model loaded."""
@@ -108,6 +157,26 @@ class RasaClient:
         if response.status_code != httpx.codes.OK:
             return False
         return bool(response.json().get("model_file"))
+
+
+def _to_reply(payload: list[Any]) -> RasaReply:
+    """Rasa's messages, split into what the young person reads and commands."""
+    messages: list[Outbound] = []
+    commands: list[str] = []
+    arguments: dict[str, dict[str, str]] = {}
+    for item in payload:
+        if not isinstance(item, dict):
+            continue
+        custom = item.get("custom")
+        if isinstance(custom, dict) and COMMAND_KEY in custom:
+            command = str(custom[COMMAND_KEY])
+            commands.append(command)
+            arguments[command] = {
+                str(k): str(v) for k, v in custom.items() if k != COMMAND_KEY
+            }
+        elif (message := _to_outbound(item)) is not None:
+            messages.append(message)
+    return RasaReply(messages, commands, arguments)
 
 
 def _to_outbound(item: dict[str, Any]) -> Outbound | None:

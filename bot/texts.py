@@ -21,6 +21,7 @@ class GatewayTexts:
     still_unavailable: tuple[str, ...]
     non_text: dict[str, str]
     too_long: str
+    follow_ups_stopped: str
 
     def for_kind(self, kind: InboundKind) -> str:
         return self.non_text.get(kind.value, self.non_text["other"])
@@ -43,6 +44,7 @@ def load_texts(path: Path = TEXTS_FILE) -> GatewayTexts:
             still_unavailable=tuple(raw["still_unavailable"]),
             non_text={str(k): str(v) for k, v in raw["non_text"].items()},
             too_long=str(raw["too_long"]),
+            follow_ups_stopped=str(raw["follow_ups_stopped"]),
         )
     except (KeyError, TypeError, AttributeError) as err:
         raise ValueError(f"{path}: missing or malformed key {err}") from err

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from bot.config import Settings, get_settings
 from bot.console import install_console
 from bot.db import create_engine_for, session_factory
+from bot.followups.scheduler import FollowUpScheduler
 from bot.gateway import Gateway
 from bot.rasa_client import RasaClient
 from bot.safety import default_detector
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         safety = SafetyNet(
             sessions, default_detector(), load_safety_texts(), settings.opening_hours
         )
+        policy = settings.follow_up_policy
         gateway = Gateway(
             sessions,
             rasa,
@@ -47,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             load_texts(),
             tracker_db=settings.rasa_tracker_db,
             safety=safety,
+            follow_up_policy=policy,
         )
         app.state.settings = settings
         app.state.engine = engine
@@ -55,6 +58,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         deferred = asyncio.create_task(gateway.run_deferred_loop())
         connectors = await start_connectors(settings, gateway)
         app.router.routes.extend(webhook_routes(connectors))
+
+        # After the connectors: a follow-up goes out through their senders.
+        async def services_ready() -> bool:
+            up = await asyncio.gather(
+                rasa.is_up(), health.action_server_up(settings.action_server_url)
+            )
+            return all(up)
+
+        scheduler = FollowUpScheduler(
+            sessions,
+            gateway,
+            policy,
+            settings.maraude_follow_up_poll_seconds,
+            ready=services_ready,
+        )
+        follow_ups = asyncio.create_task(scheduler.run())
         logger.info(
             "Bot service ready on http://%s:%s",
             settings.maraude_host,
@@ -63,6 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            follow_ups.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follow_ups
             await stop_connectors(connectors)
             deferred.cancel()
             with contextlib.suppress(asyncio.CancelledError):

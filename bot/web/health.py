@@ -20,7 +20,7 @@ async def healthz(request: Request) -> JSONResponse:
     state = request.app.state
     rasa_up, actions_up, database_up = await asyncio.gather(
         state.rasa.is_up(),
-        _action_server_up(state.settings.action_server_url),
+        action_server_up(state.settings.action_server_url),
         asyncio.to_thread(_database_up, state.engine),
     )
     services = {
@@ -39,7 +39,7 @@ async def healthz(request: Request) -> JSONResponse:
     )
 
 
-async def _action_server_up(base_url: str) -> bool:
+async def action_server_up(base_url: str) -> bool:
     try:
         async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_SECONDS) as client:
             response = await client.get(f"{base_url}/health")

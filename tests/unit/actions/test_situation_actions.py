@@ -72,7 +72,7 @@ def tracker(
 
 
 def said(dispatcher: CollectingDispatcher) -> list[str]:
-    return [message["response"] for message in dispatcher.messages]
+    return [m["response"] for m in dispatcher.messages if m.get("response")]
 
 
 class FakePlaces:
