@@ -22,8 +22,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.profile import PLACE_CODE, SKIPPED, ProfileStore
-from actions.situation import shared_store
+from actions.profile import PLACE_CODE, SKIPPED, ProfileStore, shared_store
 from actions.situation_answers import (
     AGE,
     INTERESTS,

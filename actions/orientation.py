@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -31,8 +29,6 @@ import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from actions.orientation_steps import (
     Ask,
@@ -45,8 +41,14 @@ from actions.orientation_steps import (
     answer_step,
     entry_step,
 )
-from actions.profile import PLACE_CODE, PLACE_NAME, SKIPPED, ProfileStore
-from actions.situation import shared_store
+from actions.profile import (
+    PLACE_CODE,
+    PLACE_NAME,
+    SKIPPED,
+    ProfileStore,
+    shared_store,
+)
+from actions.reference_data import OrientationData, OrientationSource, shared_source
 from actions.situation_answers import AGE, DIPLOMA, PLACE, STATUS
 from bot.config import PROJECT_ROOT
 from bot.orientation.eligibility import (
@@ -62,11 +64,9 @@ from bot.orientation.errors import OrientationError
 from bot.orientation.missions_locales import (
     Certainty,
     MissionLocaleAnswer,
-    MissionLocaleDirectory,
     MissionLocaleInfo,
-    load_directory,
 )
-from bot.orientation.places import Place, PlaceIndex, load_index
+from bot.orientation.places import Place
 
 logger = logging.getLogger(__name__)
 
@@ -88,9 +88,6 @@ NONE_OF_THESE_PAYLOAD = "/deny"
 # Mission Locale was just named.
 MISSION_LOCALE_SCHEME = "mission_locale"
 WORDING_FILE = PROJECT_ROOT / "data" / "orientation" / "fr.yml"
-# After the data failed to load (never imported), wait this long before trying
-# again rather than at every message.
-RETRY_SECONDS = 600.0
 
 
 @lru_cache(maxsize=1)
@@ -98,56 +95,6 @@ def wording(path: Path = WORDING_FILE) -> dict[str, str]:
     """The line templates of ``data/orientation/fr.yml``."""
     loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
     return {str(key): str(value) for key, value in loaded.items()}
-
-
-@dataclass(frozen=True)
-class OrientationData:
-    """The communes and Missions Locales, in memory."""
-
-    index: PlaceIndex
-    directory: MissionLocaleDirectory
-
-
-class OrientationSource:
-    """Loads :class:`OrientationData` on first use, and says when it cannot.
-
-    Args:
-        sessions: gives the session factory of the database holding the data.
-        clock: seconds, for the retry delay (tests pass their own).
-    """
-
-    def __init__(
-        self,
-        sessions: Callable[[], sessionmaker[Session]],
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._sessions = sessions
-        self._clock = clock
-        self._data: OrientationData | None = None
-        self._failed_at: float | None = None
-
-    def get(self) -> OrientationData | None:
-        """The data, or None when it is not imported or the database fails."""
-        if self._data is not None:
-            return self._data
-        now = self._clock()
-        if self._failed_at is not None and now - self._failed_at < RETRY_SECONDS:
-            return None
-        try:
-            with self._sessions()() as session:
-                data = OrientationData(load_index(session), load_directory(session))
-        except (OrientationError, SQLAlchemyError) as err:
-            self._failed_at = now
-            logger.warning("Orientation data not available: %s", err)
-            return None
-        self._data = data
-        return data
-
-
-@lru_cache(maxsize=1)
-def shared_source() -> OrientationSource:
-    """The action server's one copy of the orientation data."""
-    return OrientationSource(shared_store().sessions)
 
 
 @lru_cache(maxsize=1)

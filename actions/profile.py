@@ -9,9 +9,9 @@ index are built on first use, never at import.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
@@ -31,8 +31,7 @@ from actions.situation_answers import (
 from bot.config import get_settings
 from bot.db import create_engine_for, session_factory
 from bot.db.models import Conversation
-from bot.orientation.errors import OrientationError
-from bot.orientation.places import Found, load_index
+from bot.orientation.places import Found, PlaceIndex
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +57,6 @@ PROFILE_SLOTS = (
     INTERESTS,
     SKIPPED,
 )
-# After the place index failed to load (reference data not imported yet),
-# wait this long before trying again rather than at every message.
-PLACE_INDEX_RETRY_SECONDS = 600.0
 
 
 def build_profile(slots: Mapping[str, Any], today: date) -> dict[str, Any]:
@@ -150,7 +146,10 @@ class ProfileStore:
         self._engine, self._sessions = None, None
 
 
-Resolver = Callable[[str], "tuple[str, str] | None"]
+@lru_cache(maxsize=1)
+def shared_store() -> ProfileStore:
+    """The action server's one profile store (one engine per process)."""
+    return ProfileStore()
 
 
 class PlaceLookup(Protocol):
@@ -164,60 +163,28 @@ class PlaceLookup(Protocol):
 class PlaceCodes:
     """INSEE codes for typed places, when the reference data is loaded.
 
-    A convenience for the counsellor and for orientation later: the
-    situation dialogue never waits for it nor depends on it. The index is
-    loaded on first use; if the communes were never imported, it says so once
-    and tries again after :data:`PLACE_INDEX_RETRY_SECONDS`.
+    A convenience for the counsellor and for orientation: the situation
+    dialogue never waits for it nor depends on it.
 
     Args:
-        sessions: gives the session factory of the database holding the index.
-        clock: seconds, for the retry delay (tests pass their own).
+        index: gives the place index, or None while it is not available
+            (``actions.reference_data.OrientationSource.index``, which loads
+            it once and retries later when it was never imported).
     """
 
-    def __init__(
-        self,
-        sessions: Callable[[], sessionmaker[Session]],
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._sessions = sessions
-        self._clock = clock
-        self._resolve: Resolver | None = None
-        self._failed_at: float | None = None
-
-    def _load(self) -> Resolver | None:
-        if self._resolve is not None:
-            return self._resolve
-        now = self._clock()
-        if (
-            self._failed_at is not None
-            and now - self._failed_at < PLACE_INDEX_RETRY_SECONDS
-        ):
-            return None
-        try:
-            with self._sessions()() as session:
-                index = load_index(session)
-        except (OrientationError, SQLAlchemyError) as err:
-            self._failed_at = now
-            logger.info("Place index not available, places kept as typed: %s", err)
-            return None
-
-        def resolve(text: str) -> tuple[str, str] | None:
-            found = index.resolve(text)
-            if isinstance(found, Found):
-                return found.place.code, found.place.name
-            return None
-
-        self._resolve = resolve
-        logger.info("Place index loaded (%d places)", len(index))
-        return resolve
+    def __init__(self, index: Callable[[], PlaceIndex | None]) -> None:
+        self._index = index
 
     def code_of(self, typed: str) -> tuple[str, str] | None:
         """The INSEE code and official name of ``typed``, or None when unsure."""
-        resolve = self._load()
-        if resolve is None:
+        index = self._index()
+        if index is None:
             return None
         try:
-            return resolve(typed)
+            found = index.resolve(typed)
         except Exception:  # the dialogue must go on whatever the resolver does
             logger.exception("Place resolution failed")
             return None
+        if isinstance(found, Found):
+            return found.place.code, found.place.name
+        return None

@@ -32,7 +32,9 @@ from actions.profile import (
     PlaceLookup,
     ProfileStore,
     build_profile,
+    shared_store,
 )
+from actions.reference_data import shared_source
 from actions.situation_answers import (
     AGE,
     DIPLOMA,
@@ -190,14 +192,8 @@ def summary_lines(slots: Mapping[str, Any], vocabulary: Vocabulary) -> list[str]
 
 
 @lru_cache(maxsize=1)
-def shared_store() -> ProfileStore:
-    """The action server's one profile store (one engine per process)."""
-    return ProfileStore()
-
-
-@lru_cache(maxsize=1)
 def shared_place_codes() -> PlaceCodes:
-    return PlaceCodes(shared_store().sessions)
+    return PlaceCodes(shared_source().index)
 
 
 class ActionValidateSlotMappings(ValidationAction):

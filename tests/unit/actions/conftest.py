@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.orientation import OrientationData, OrientationSource
+from actions.reference_data import OrientationData, OrientationSource
 from bot.db import create_engine_for, session_factory
 from bot.db.migrate import upgrade
 from bot.orientation.importer import run_import

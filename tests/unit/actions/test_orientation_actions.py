@@ -11,13 +11,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions.orientation import (
-    RETRY_SECONDS,
     ActionAskOrientationOutcome,
     ActionOrient,
-    OrientationSource,
     ValidateOrientationForm,
 )
 from actions.profile import ProfileStore
+from actions.reference_data import RETRY_SECONDS, OrientationSource
 from bot.db import create_engine_for, session_factory
 from bot.db.models import Conversation
 from bot.orientation.eligibility import load_schemes

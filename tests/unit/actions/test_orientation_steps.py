@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from actions.orientation import OrientationData
 from actions.orientation_steps import (
     LEAVE,
     MAX_TURNS,
@@ -17,6 +16,7 @@ from actions.orientation_steps import (
     answer_step,
     entry_step,
 )
+from actions.reference_data import OrientationData
 from bot.orientation.places import PlaceIndex
 
 ASKED = Said("c'est où ma mission locale", "ask_orientation")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.profile import PLACE_INDEX_RETRY_SECONDS, PlaceCodes, build_profile
+from actions.profile import PlaceCodes, build_profile
+from actions.reference_data import RETRY_SECONDS, OrientationSource
 from bot.db import create_engine_for
 from bot.orientation.importer import run_import
 from bot.orientation.sources import SourceFiles
@@ -52,14 +53,14 @@ def test_place_codes_are_skipped_and_retried_later_when_no_commune_was_imported(
         loads.append(now[0])
         return sessions
 
-    places = PlaceCodes(counted, clock=lambda: now[0])
+    places = PlaceCodes(OrientationSource(counted, clock=lambda: now[0]).index)
 
     assert places.code_of("Roubaix") is None
     assert places.code_of("Lille") is None
-    now[0] = PLACE_INDEX_RETRY_SECONDS + 1
+    now[0] = RETRY_SECONDS + 1
     assert places.code_of("Lille") is None
 
-    assert loads == [0.0, PLACE_INDEX_RETRY_SECONDS + 1]
+    assert loads == [0.0, RETRY_SECONDS + 1]
 
 
 def test_place_codes_come_from_the_imported_communes(
@@ -68,7 +69,7 @@ def test_place_codes_come_from_the_imported_communes(
     engine = create_engine_for(database_url)
     run_import(engine, SourceFiles.discover(FIXTURES))
     engine.dispose()
-    places = PlaceCodes(lambda: sessions)
+    places = PlaceCodes(OrientationSource(lambda: sessions).index)
 
     assert places.code_of("roubaix") == ("59512", "Roubaix")
     assert places.code_of("59100") == ("59512", "Roubaix")
