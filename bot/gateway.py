@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -109,6 +109,9 @@ class Gateway:
         safety: the crisis screening every inbound text goes through first.
         follow_up_policy: when check-backs are due; without it, a schedule
             command keeps the due time the action announced.
+        actions_up: whether the action server answers. Rasa says nothing
+            when it cannot reach it; with this, the message waits and is
+            answered once it is back, as when Rasa itself is down.
     """
 
     def __init__(
@@ -120,8 +123,10 @@ class Gateway:
         tracker_db: Path | None = None,
         safety: SafetyNet | None = None,
         follow_up_policy: FollowUpPolicy | None = None,
+        actions_up: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self._sessions = sessions
+        self._actions_up = actions_up
         self._follow_up_policy = follow_up_policy
         self._tracker_db = tracker_db
         self._safety = safety
@@ -257,14 +262,25 @@ class Gateway:
 
     async def _ask_rasa(self, conversation_id: str, text: str) -> RasaReply:
         reply = await self._rasa.send(conversation_id, text[:NLU_MAX_CHARS])
+        if not reply.messages and not reply.commands and not await self._actions_ok():
+            # Rasa answers nothing when its actions fail to run: a silence
+            # the young person must never get. Treated as Rasa being down.
+            raise RasaUnavailableError("the action server does not answer")
         if len(text) > NLU_MAX_CHARS:
             reply.messages.insert(0, Outbound(self._texts.too_long))
         return reply
+
+    async def _actions_ok(self) -> bool:
+        return self._actions_up is None or await self._actions_up()
 
     def _conclude(
         self, conversation_id: str, message_id: int, reply: RasaReply
     ) -> list[Outbound]:
         """Store Rasa's answers and carry out the commands its actions sent."""
+        if not reply.messages and not reply.commands:
+            # Nothing to say (a payload typed by hand, an action that failed):
+            # never silence.
+            reply.messages.append(Outbound(self._texts.no_answer))
         if ERASE_CONVERSATION in reply.commands:
             # Nothing of this turn is stored: the answers confirm the erasure.
             erase_conversation(self._sessions, self._tracker_db, conversation_id)
@@ -379,7 +395,7 @@ class Gateway:
                 )
                 .order_by(Message.id)
             ).all()
-        if not waiting or not await self._rasa.is_up():
+        if not waiting or not await self._rasa.is_up() or not await self._actions_ok():
             return 0
 
         done = 0

@@ -22,6 +22,7 @@ class GatewayTexts:
     non_text: dict[str, str]
     too_long: str
     follow_ups_stopped: str
+    no_answer: str
 
     def for_kind(self, kind: InboundKind) -> str:
         return self.non_text.get(kind.value, self.non_text["other"])
@@ -45,6 +46,7 @@ def load_texts(path: Path = TEXTS_FILE) -> GatewayTexts:
             non_text={str(k): str(v) for k, v in raw["non_text"].items()},
             too_long=str(raw["too_long"]),
             follow_ups_stopped=str(raw["follow_ups_stopped"]),
+            no_answer=str(raw["no_answer"]),
         )
     except (KeyError, TypeError, AttributeError) as err:
         raise ValueError(f"{path}: missing or malformed key {err}") from err

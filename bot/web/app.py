@@ -42,6 +42,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             sessions, default_detector(), load_safety_texts(), settings.opening_hours
         )
         policy = settings.follow_up_policy
+
+        async def actions_up() -> bool:
+            return await health.action_server_up(settings.action_server_url)
+
         gateway = Gateway(
             sessions,
             rasa,
@@ -50,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             tracker_db=settings.rasa_tracker_db,
             safety=safety,
             follow_up_policy=policy,
+            actions_up=actions_up,
         )
         app.state.settings = settings
         app.state.engine = engine
@@ -61,9 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         # After the connectors: a follow-up goes out through their senders.
         async def services_ready() -> bool:
-            up = await asyncio.gather(
-                rasa.is_up(), health.action_server_up(settings.action_server_url)
-            )
+            up = await asyncio.gather(rasa.is_up(), actions_up())
             return all(up)
 
         scheduler = FollowUpScheduler(

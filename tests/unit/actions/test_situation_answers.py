@@ -118,6 +118,10 @@ def test_several_facts_in_one_message_are_all_read() -> None:
         ("j'ai pas de taf", "nothing"),
         ("je travaille pas", "nothing"),
         ("j'ai lâché l'école et maintenant je bosse", "job"),
+        # Spelt as typed, "arrêté" comes as "arrêter" ("g arreter"): not "cours".
+        ("g arreter les cours lannee derniere jsuis a roubaix", "nothing"),
+        ("jveux un taf", "job_seeker"),
+        ("je voudrais travailler mais jtrouve pas", "job_seeker"),
     ],
 )
 def test_status_is_read_from_the_way_young_people_say_it(

@@ -146,6 +146,47 @@ async def test_waiting_messages_stay_waiting_while_rasa_is_still_down(
     assert await gateway.process_waiting() == 0
 
 
+async def test_an_empty_answer_while_the_actions_are_down_waits_for_them(
+    sessions: sessionmaker[Session], rasa: FakeRasa
+) -> None:
+    """Rasa answers nothing when its action server is down: not a silence."""
+    actions = {"up": False}
+
+    async def actions_up() -> bool:
+        return actions["up"]
+
+    client = RasaClient(
+        "http://rasa.test", timeout=5, transport=httpx.MockTransport(rasa.handler)
+    )
+    gateway = Gateway(sessions, client, KEY, load_texts(), actions_up=actions_up)
+    sender = FakeSender()
+    gateway.register_sender(Channel.TELEGRAM, sender)
+    rasa.answers = []
+
+    answers = await gateway.receive(text("c'est où ma mission locale"))
+
+    assert "je reviens vers toi" in answers[0].text
+    (young,) = [r for r in transcript(sessions) if r.author == Author.YOUNG]
+    assert young.status == MessageStatus.DEFERRED
+    assert await gateway.process_waiting() == 0  # still down: not replayed
+
+    actions["up"] = True
+    rasa.answers = [{"text": "Ta Mission Locale, c'est…"}]
+    assert await gateway.process_waiting() == 1
+    assert sender.sent[0][1][0].text == "Ta Mission Locale, c'est…"
+    assert len(rasa.received) == 2  # once refused, once answered
+
+
+async def test_an_empty_answer_with_everything_up_still_gets_words(
+    gateway: Gateway, rasa: FakeRasa
+) -> None:
+    rasa.answers = []
+
+    answers = await gateway.receive(text("/session_start"))
+
+    assert answers == [Outbound(load_texts().no_answer)]
+
+
 async def test_a_user_who_blocked_the_bot_is_not_pushed_to_again(
     gateway: Gateway, rasa: FakeRasa, sessions: sessionmaker[Session]
 ) -> None:
