@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -95,6 +97,30 @@ class Accepted:
 
     conversation_id: str
     message_id: int
+
+
+# What a button sends: "/intent" or "/intent{...JSON object...}".
+_PAYLOAD = re.compile(r"/\w+(?P<entities>\{.*\})?", re.DOTALL)
+
+
+def as_rasa_reads_it(text: str) -> str:
+    """The text as sent, unless it starts with "/" without being a payload.
+
+    Rasa reads a leading "/" as a button payload; a typed "/jsp quoi dire"
+    would fail to parse, and Rasa would write the whole message to its log.
+    Typed like that, it is words: the slash goes.
+    """
+    if not text.startswith("/"):
+        return text
+    match = _PAYLOAD.fullmatch(text.strip())
+    if match is not None:
+        entities = match.group("entities")
+        if entities is None:
+            return text
+        with contextlib.suppress(ValueError):
+            if isinstance(json.loads(entities), dict):
+                return text
+    return text.lstrip("/").strip() or "?"
 
 
 class Gateway:
@@ -261,6 +287,7 @@ class Gateway:
         return self._conclude(accepted.conversation_id, accepted.message_id, reply)
 
     async def _ask_rasa(self, conversation_id: str, text: str) -> RasaReply:
+        text = as_rasa_reads_it(text)
         reply = await self._rasa.send(conversation_id, text[:NLU_MAX_CHARS])
         if not reply.messages and not reply.commands and not await self._actions_ok():
             # Rasa answers nothing when its actions fail to run: a silence

@@ -246,3 +246,22 @@ async def test_an_erase_command_deletes_the_conversation_and_confirms(
     with sessions() as session:
         assert session.scalars(select(Conversation)).all() == []
         assert session.scalars(select(ChannelAddress)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        ("/affirm", "/affirm"),
+        ('/choose_place{"place_code":"93066"}', '/choose_place{"place_code":"93066"}'),
+        ("/jm appelle Kevin, et apres", "jm appelle Kevin, et apres"),
+        ('/inform{"age": 19', 'inform{"age": 19'),
+        ("/inform{pas du json}", "inform{pas du json}"),
+        ("///", "?"),
+        ("salut /affirm", "salut /affirm"),
+    ],
+)
+def test_a_slash_is_a_payload_only_when_it_parses_as_one(typed: str, sent: str) -> None:
+    """Rasa would log a typed "/..." it cannot parse, words included."""
+    from bot.gateway import as_rasa_reads_it
+
+    assert as_rasa_reads_it(typed) == sent
