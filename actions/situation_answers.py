@@ -577,6 +577,45 @@ def _since_said(text: str) -> str | None:
 # --- free text ---------------------------------------------------------------
 
 
+# Words that are never a commune on their own (articles, prepositions,
+# pronouns): no commune's name is made of these alone.
+_NOT_A_PLACE = frozenset(
+    [
+        "la",
+        "le",
+        "les",
+        "l",
+        "au",
+        "aux",
+        "a",
+        "à",
+        "de",
+        "d",
+        "du",
+        "des",
+        "en",
+        "sur",
+        "dans",
+        "chez",
+        "moi",
+        "toi",
+        "lui",
+        "ici",
+        "là",
+        "là-bas",
+        "labas",
+        "un",
+        "une",
+        "on",
+        "nous",
+        "vous",
+        "ils",
+        "elles",
+        "pas",
+    ]
+)
+
+
 def clean_place(text: str) -> str | None:
     """The place in "j'habite sur Roubaix mdr" ("Roubaix"), or None.
 
@@ -592,6 +631,8 @@ def clean_place(text: str) -> str | None:
         return None
     if not any(ch.isalpha() for ch in place) and not _POSTAL_CODE.fullmatch(place):
         return None
+    if all(word in _NOT_A_PLACE for word in place.lower().replace("'", " ").split()):
+        return None  # "la" of "la mécanique", tagged as a place by the model
     return place
 
 

@@ -27,6 +27,7 @@ from bot.identity import pseudonym
 from bot.messages import Channel
 from tests.e2e.conftest import WebchatUser
 from tests.e2e.stack import Stack
+from tests.e2e.test_situation_conversations import QUESTIONS
 from tests.fakes.telegram_server import TOKEN as TELEGRAM_TOKEN
 from tests.fakes.telegram_server import FakeTelegram, Sent
 from tests.unit.activities.test_catalogue import LOCAL
@@ -159,10 +160,11 @@ def lille_foot_and_music_takes_a_step(telegram: FakeTelegram) -> None:
         return converse(telegram, lambda: telegram.message(USER, text), until, text)
 
     say("wesh", offering("/start_situation"))
-    say("on fait le point ?", saying("ans"))
-    say("g 19 ans jsuis sur lille et jfais rien depuis 6 mois", saying("?"))
-    say("g arrêté en 1ère", saying("?"))
-    say("du taf surtout", saying("?"))
+    say("on fait le point ?", saying(QUESTIONS["age"]))
+    situation = "g 19 ans jsuis sur lille et jfais rien depuis 6 mois"
+    say(situation, saying(QUESTIONS["diploma"]))
+    say("g arrêté en 1ère", saying(QUESTIONS["needs"]))
+    say("du taf surtout", saying(QUESTIONS["interests"]))
     # The last answer ends the questions: summary, then their Mission Locale.
     say("le foot et la musique", offering("/request_human"))
 

@@ -197,6 +197,16 @@ def test_other_answers_to_the_place_question_are_not_places() -> None:
     assert clean_place("j'ai 19 ans et j'habite à Lille avec ma mère") is None
 
 
+def test_an_article_the_model_tagged_as_a_place_is_no_place() -> None:
+    """"la mécanique", answering what they like, must not move them to "la"."""
+    tagged = [{"entity": "place", "value": "la", "start": 0, "end": 2}]
+    reading = read("la mécanique", asked="interests", entities=tagged)
+    assert reading.place is None
+    assert reading.interests == ["mechanics"]
+    assert clean_place("Le Havre") == "Le Havre"
+    assert clean_place("chez moi") is None
+
+
 def test_needs_said_with_a_cue_or_as_an_answer() -> None:
     assert read("j'ai besoin d'un appart et de thunes").needs == ["housing", "money"]
     assert read("un taf et le permis", asked="needs").needs == ["job", "mobility"]
