@@ -67,7 +67,6 @@ SINCE_ASKED_FOR = frozenset({"nothing", "job_seeker"})
 # Maraude is for 16-25 year-olds (DOMAIN.md); outside that, it says so kindly.
 TARGET_MIN_AGE = 16
 TARGET_MAX_AGE = 25
-ADULT_AGE = 18
 # Facts whose change is said back, so that a correction is seen to be taken.
 CORRECTABLE = (AGE, STATUS, DIPLOMA, PLACE)
 
@@ -443,9 +442,7 @@ class ActionSituationSummary(Action):
             dispatcher.utter_message(response="utter_situation_summary_empty")
             return []
         summary = "\n".join(f"• {line}" for line in lines)
+        # What they may be entitled to (the obligation de formation at 16-17
+        # included) comes next, from orientation (action_orient).
         dispatcher.utter_message(response="utter_situation_summary", summary=summary)
-        age = slots.get(AGE)
-        out = slots.get(STATUS) in SINCE_ASKED_FOR
-        if age is not None and TARGET_MIN_AGE <= int(age) < ADULT_AGE and out:
-            dispatcher.utter_message(response="utter_situation_minor_right")
         return []

@@ -310,10 +310,8 @@ async def test_the_summary_says_back_what_was_learnt() -> None:
 
     await ActionSituationSummary().run(dispatcher, tracker(slots=slots), DOMAIN)
 
-    assert said(dispatcher) == [
-        "utter_situation_summary",
-        "utter_situation_minor_right",
-    ]
+    # The obligation de formation comes with orientation, not twice.
+    assert said(dispatcher) == ["utter_situation_summary"]
     summary = dispatcher.messages[0]["summary"]
     assert "17 ans" in summary
     assert "rien en ce moment (depuis 6 mois)" in summary

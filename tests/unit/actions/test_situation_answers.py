@@ -198,7 +198,7 @@ def test_other_answers_to_the_place_question_are_not_places() -> None:
 
 
 def test_an_article_the_model_tagged_as_a_place_is_no_place() -> None:
-    """"la mécanique", answering what they like, must not move them to "la"."""
+    """ "la mécanique", answering what they like, must not move them to "la"."""
     tagged = [{"entity": "place", "value": "la", "start": 0, "end": 2}]
     reading = read("la mécanique", asked="interests", entities=tagged)
     assert reading.place is None
