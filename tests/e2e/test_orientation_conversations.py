@@ -33,7 +33,7 @@ E2C = "École de la deuxième chance (E2C)"
 EPIDE = "EPIDE :"
 CIVIC = "Service Civique"
 FRANCE_TRAVAIL = "France Travail :"
-CHOICE = "Et maintenant, tu veux quoi ?"
+CHOICE = "Et maintenant, je fais quoi pour toi ?"
 
 
 def texts(messages: list[dict[str, Any]]) -> str:
