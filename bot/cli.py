@@ -135,7 +135,10 @@ def run() -> None:
 
     manager = Manager(Printer(sys.stdout))
     for spec in stack_processes(settings, model):
-        manager.add_process(spec.name, shlex.join(spec.argv), env=spec.env)
+        # Each under bot.keepalive: a crashed Rasa is started again instead
+        # of honcho stopping everything (the gateway waits for it meanwhile).
+        argv = [sys.executable, "-m", "bot.keepalive", spec.name, "--", *spec.argv]
+        manager.add_process(spec.name, shlex.join(argv), env=spec.env)
     web = f"http://{settings.maraude_host}:{settings.maraude_port}/"
     typer.echo(
         f"» Starting Rasa (about 40 s to be ready), the action server and the bot "
