@@ -651,16 +651,21 @@ def _entity_values(message: Message, *names: str) -> list[tuple[str, str]]:
 
     The model's own value is built from the normalised tokens ("saint etienne"
     for "Saint-Étienne"); the offsets give back the original words. Entities
-    from a button carry no offsets: their value is a code.
+    from a button are a code: Rasa gives them offsets too, but those cover
+    the payload's JSON (``{"need": "unsure"}``), not words.
     """
     values = []
+    from_button = message.text.startswith("/")
     for entity in message.entities:
         if entity.get("entity") not in names or entity.get("value") in (None, ""):
             continue
         start, end = entity.get("start"), entity.get("end")
         typed = (
             message.text[start:end]
-            if isinstance(start, int) and isinstance(end, int) and start < end
+            if not from_button
+            and isinstance(start, int)
+            and isinstance(end, int)
+            and start < end
             else None
         )
         values.append((str(entity["entity"]), typed or str(entity["value"])))

@@ -342,7 +342,16 @@ class Detector:
                 (written[1], written[0]) if written else None,
                 (heard[1], self._sounds[heard[0]]) if heard else None,
             ]
-            best = max((c for c in candidates if c is not None), default=None)
+            # A typo keeps the word's first sound: "marseille" is one letter
+            # pair away from "harcele" and is no typo of it.
+            best = max(
+                (
+                    c
+                    for c in candidates
+                    if c is not None and _phonetic(c[1])[:1] == sound[:1]
+                ),
+                default=None,
+            )
             corrected = best[1] if best else None
         corrected = corrected or token
         if len(self._typos) >= _TYPO_CACHE_SIZE:

@@ -328,3 +328,10 @@ def test_an_answer_keeps_the_arrondissement_the_span_left_out() -> None:
     reading = read("Marseille 13e", asked="place", entities=tagged)
 
     assert reading.place == "Marseille 13e"
+
+
+def test_a_button_gives_its_code_whatever_offsets_rasa_adds() -> None:
+    """Rasa's payload parser gives offsets spanning the JSON, not words."""
+    payload = '/inform{"need": "unsure"}'
+    entity = {"entity": "need", "value": "unsure", "start": 7, "end": 25}
+    assert read(payload, asked="needs", entities=[entity]).needs == ["unsure"]

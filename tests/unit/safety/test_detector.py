@@ -371,3 +371,20 @@ def test_model_violence_follows_the_one_person_named() -> None:
     # Not violence: who is named changes nothing.
     assert _route_by_who(SUICIDE, family) == SUICIDE
     assert _route_by_who(HOMELESS, partner) == HOMELESS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "22 ans, jfais rien, pas de diplome, jsuis a marseille 13003",
+        "j'habite à Marseille",
+        "jsuis sur roubaix",
+        "saint denis 93",
+        "villeneuve d ascq",
+        "je vis à Besançon",
+        "Saint-Étienne",
+    ],
+)
+def test_a_town_is_no_danger_word_misspelt(text: str) -> None:
+    """ "marseille" once sounded close enough to "harcele" to be corrected."""
+    assert assess_all(text) == []
