@@ -146,7 +146,9 @@ def run() -> None:
     )
     typer.echo(f"» Connectors: {_connector_summary(settings)}")
     manager.loop()
-    raise SystemExit(manager.returncode)
+    # Ctrl-C (or SIGTERM) is how the stack is meant to stop: not an error.
+    stopped_on_purpose = manager.returncode in (130, 143)
+    raise SystemExit(0 if stopped_on_purpose else manager.returncode)
 
 
 def _import_open_data_once(settings: Settings) -> None:
