@@ -40,18 +40,23 @@ DANGERS = {
     "immediate_danger": "Danger immédiat (17 / 112)",
 }
 
+# The profile as the young person said it: the situation summary they read
+# (its lines, in French), then these facts. Other keys are for the bot's own
+# use (codes, dates, flags) and stay out of the counsellor's way.
 PROFILE_FIELDS = {
     "age_band": "Tranche d'âge",
-    "age": "Âge",
-    "is_minor": "Mineur·e",
-    "status": "Situation",
-    "place": "Lieu",
     "commune": "Commune",
     "department": "Département",
     "mission_locale": "Mission Locale",
-    "needs": "Besoins",
-    "interests": "Centres d'intérêt",
 }
+SUMMARY = "summary"
+SUMMARY_LABEL = "Situation"
+ORIENTATION = "orientation"
+ACTIVITIES = (
+    ("activities_shown", "Idées d'activités proposées"),
+    ("activity_chosen", "Activité choisie"),
+    ("activity_next_step", "Petit pas pour la semaine"),
+)
 
 
 def danger(category: str | None) -> str:
@@ -65,14 +70,29 @@ def severity(level: int) -> str:
 
 
 def profile_rows(profile: dict[str, Any]) -> list[tuple[str, str]]:
-    """The learnt profile as (label, value) lines, known fields first."""
-    known = [k for k in PROFILE_FIELDS if k in profile]
-    rest = sorted(k for k in profile if k not in PROFILE_FIELDS)
-    rows = []
-    for key in known + rest:
-        value = _value(profile[key])
-        if value:
-            rows.append((PROFILE_FIELDS.get(key, key.replace("_", " ")), value))
+    """The learnt profile as (label, value) lines a counsellor reads."""
+    summary = [str(line) for line in profile.get(SUMMARY) or []]
+    # One label for the whole summary, a line each.
+    rows = [(SUMMARY_LABEL if i == 0 else "", line) for i, line in enumerate(summary)]
+    if not rows:  # nothing said back yet: the raw facts that are known
+        rows = [
+            (label, _value(profile[key]))
+            for key, label in (("age", "Âge"), ("place", "Lieu"))
+            if profile.get(key) is not None
+        ]
+    rows += [
+        (label, _value(profile[key]))
+        for key, label in PROFILE_FIELDS.items()
+        if _value(profile.get(key))
+    ]
+    orientation = profile.get(ORIENTATION)
+    if isinstance(orientation, dict) and orientation.get("mission_locales"):
+        rows.append(("Mission Locale indiquée", _value(orientation["mission_locales"])))
+    rows += [
+        (label, _value(profile[key]))
+        for key, label in ACTIVITIES
+        if _value(profile.get(key))
+    ]
     return rows
 
 

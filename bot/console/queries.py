@@ -21,7 +21,7 @@ from bot.db.console_models import (
     HandoffStatus,
     MessageAuthor,
 )
-from bot.db.models import Conversation, Message
+from bot.db.models import Author, Conversation, Message
 
 TRANSCRIPT_LIMIT = 500
 AUDIT_LIMIT = 200
@@ -190,10 +190,43 @@ def transcript(
             .order_by(Message.id.desc())
             .limit(TRANSCRIPT_LIMIT)
         ).all()
-    return [
-        Line(m.id, m.author, m.text or "", m.kind, m.created_at, name)
-        for m, name in reversed(rows)
-    ]
+        return [
+            Line(
+                m.id,
+                m.author,
+                _as_shown(session, m) if m.author == Author.YOUNG else m.text or "",
+                m.kind,
+                m.created_at,
+                name,
+            )
+            for m, name in reversed(rows)
+        ]
+
+
+# How far back a tapped button is looked for among the bot's messages.
+BUTTON_LOOKBACK = 20
+
+
+def _as_shown(session: Session, message: Message) -> str:
+    """What the young person saw and tapped: a button's title, not its payload."""
+    text = message.text or ""
+    if not text.startswith("/"):
+        return text
+    offered = session.scalars(
+        select(Message.buttons)
+        .where(
+            Message.conversation_id == message.conversation_id,
+            Message.id < message.id,
+            Message.author != Author.YOUNG,
+        )
+        .order_by(Message.id.desc())
+        .limit(BUTTON_LOOKBACK)
+    ).all()
+    for buttons in offered:
+        for button in buttons or []:
+            if button.get("payload") == text:
+                return f"« {button.get('title', '')} » (bouton)"
+    return text
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,12 @@ def queued(db: sessionmaker[Session]) -> str:
             Conversation(
                 id=CONVERSATION,
                 channel="telegram",
-                profile={"age_band": "18-21", "needs": ["logement", "job"]},
+                profile={
+                    "age_band": "18-21",
+                    "needs": ["housing", "job"],
+                    "summary": ["19 ans", "ce qu'il te faudrait : un logement"],
+                    "situation_updated_at": "2026-12-04T17:26:10+00:00",
+                },
             )
         )
         session.add(

@@ -63,14 +63,36 @@ def test_opening_a_conversation_shows_it_and_is_audited(
 ) -> None:
     with db.begin() as session:
         session.add(Message(conversation_id=queued, author=Author.YOUNG, text="wesh"))
+        offer = [{"title": "Un logement", "payload": '/inform{"need": "housing"}'}]
+        session.add(
+            Message(
+                conversation_id=queued,
+                author=Author.BOT,
+                text="Besoin ?",
+                buttons=offer,
+            )
+        )
+        session.add(
+            Message(
+                conversation_id=queued,
+                author=Author.YOUNG,
+                text='/inform{"need": "housing"}',
+            )
+        )
     sign_in(app_client, "counsellor")
 
     page = app_client.get(PAGE)
 
     assert page.status_code == 200
     assert "wesh" in page.text
+    # A tapped button shows as its title, not as its payload.
+    assert "« Un logement » (bouton)" in page.text
+    assert "need&#34;" not in page.text
     assert "18-21" in page.text
-    assert "logement, job" in page.text
+    # The young person's summary, in their words; no internal codes or dates.
+    assert "ce qu&#39;il te faudrait : un logement" in page.text
+    assert "situation updated" not in page.text
+    assert "housing" not in page.text
     assert "Telegram" in page.text
     with db() as session:
         opening = session.scalars(select(ConversationOpening)).one()
