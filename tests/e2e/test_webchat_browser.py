@@ -67,3 +67,25 @@ def test_messages_typed_while_the_bot_answers_are_all_sent_in_order(
     expect(page.locator(".msg--me")).to_have_text(["t'es un bot ?", "c'est gratuit ?"])
     expect(page.locator(".msg--bot").last).to_contain_text("gratuit", timeout=90_000)
     expect(page.locator(".msg--bot", has_text="Oui, je suis un bot")).to_have_count(1)
+
+
+def test_the_mission_locale_map_is_a_link_to_tap(
+    stack: Stack, phone_page: Page
+) -> None:
+    page = phone_page
+    page.goto(stack.base_url)
+    expect(page.locator(".msg--bot").first).to_contain_text("Maraude", timeout=60_000)
+
+    page.fill("#text", "c'est où ma mission locale ?")
+    page.keyboard.press("Enter")
+    expect(page.locator(".msg--bot").last).to_contain_text(
+        "t'es dans quelle ville", timeout=60_000
+    )
+    page.fill("#text", "Roubaix")
+    page.keyboard.press("Enter")
+
+    link = page.locator(".msg--bot a[href^='https://www.openstreetmap.org/']")
+    expect(link.first).to_be_visible(timeout=60_000)
+    assert link.first.get_attribute("rel") == "noopener noreferrer"
+    # The words around the link stay text: no HTML from the bot is rendered.
+    assert page.locator(".msg--bot script").count() == 0

@@ -32,10 +32,33 @@
     log.scrollTop = log.scrollHeight;
   }
 
+  // Web addresses in the bot's words become links (a Mission Locale's map);
+  // everything else stays text, never HTML.
+  const LINK = /https?:\/\/[^\s<>"]+[^\s<>".,;:!?)]/g;
+
+  function fillWithLinks(node, text) {
+    let last = 0;
+    for (const match of text.matchAll(LINK)) {
+      node.append(text.slice(last, match.index));
+      const link = document.createElement("a");
+      link.href = match[0];
+      link.textContent = match[0];
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      node.append(link);
+      last = match.index + match[0].length;
+    }
+    node.append(text.slice(last));
+  }
+
   function addBubble(text, who, extraClass) {
     const item = document.createElement("li");
     item.className = `msg msg--${who}` + (extraClass ? ` ${extraClass}` : "");
-    item.textContent = text;
+    if (who === "bot") {
+      fillWithLinks(item, text);
+    } else {
+      item.textContent = text;
+    }
     log.appendChild(item);
     scrollDown();
     return item;
