@@ -22,6 +22,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.followups import NEXT_STEP
 from actions.profile import PLACE_CODE, SKIPPED, ProfileStore, shared_store
 from actions.situation_answers import (
     AGE,
@@ -41,7 +42,6 @@ logger = logging.getLogger(__name__)
 STAGE = "activities_stage"
 SHOWN = "activities_shown"
 CHOSEN = "activity_chosen"
-NEXT_STEP = "next_step"  # shared with the follow-ups (domain/followups.yml)
 ACTIVITY_ID = "activity_id"
 ASKING_INTERESTS = "asking_interests"
 SUGGESTED = "suggested"

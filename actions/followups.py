@@ -26,7 +26,7 @@ from bot.followups.timing import describe_day
 
 logger = logging.getLogger(__name__)
 
-NEXT_STEP = "next_step"
+NEXT_STEP = "next_step"  # set by any topic that proposes a step (domain/followups.yml)
 RESCHEDULES = "follow_up_reschedules"
 NOT_YET = "not_yet"
 # Entities the bot service sends with EXTERNAL_follow_up.

@@ -30,6 +30,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.followups import NEXT_STEP
 from actions.orientation_steps import (
     Ask,
     Outcome,
@@ -79,7 +80,6 @@ MISSES = "orientation_misses"
 TURNS = "orientation_turns"
 TYPED = "orientation_typed"
 DEPARTMENT = "orientation_department"
-NEXT_STEP = "next_step"  # shared with the follow-ups (domain/followups.yml)
 REQUESTED_SLOT = "requested_slot"
 ASK_INTENT = "ask_orientation"
 CHOOSE_PAYLOAD = '/choose_place{{"place_code":"{code}"}}'
